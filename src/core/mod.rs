@@ -1,0 +1,18 @@
+//! The pure-Rust core: no `extern "C"`, no raw pointers. Usable and tested as a Rust library.
+
+pub mod client;
+pub mod config;
+pub mod datafile;
+pub mod dispatcher;
+pub mod error;
+pub mod event;
+pub(crate) mod fork;
+pub mod log;
+pub mod queue;
+pub mod routes;
+pub mod transport;
+
+pub use client::{Client, EventInput};
+pub use config::Config;
+pub use error::{Error, ErrorKind};
+pub use queue::Stats;

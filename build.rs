@@ -12,7 +12,8 @@ fn main() {
 
     let version = std::env::var("CARGO_PKG_VERSION").expect("CARGO_PKG_VERSION");
     let part = |name: &str| std::env::var(name).expect(name);
-    let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     // The version macros come from Cargo.toml, so they cannot drift from odp_version().
     config.after_includes = Some(format!(
         "\n/** The version of this header; compare with odp_version() at run time. */\n\
@@ -27,11 +28,16 @@ fn main() {
     let builder = cbindgen::Builder::new()
         .with_config(config)
         .with_src(root.join("src/ffi/mod.rs"));
-    let header = builder.generate().expect("cbindgen could not generate the header");
+    let header = builder
+        .generate()
+        .expect("cbindgen could not generate the header");
 
     let generated = out_dir.join("odp.h");
     header.write_to_file(&generated);
-    println!("cargo:rustc-env=ODP_GENERATED_HEADER={}", generated.display());
+    println!(
+        "cargo:rustc-env=ODP_GENERATED_HEADER={}",
+        generated.display()
+    );
 
     let committed = root.join("include/odp.h");
     let new = std::fs::read(&generated).expect("generated header");
@@ -44,5 +50,6 @@ fn main() {
 }
 
 fn write_if_possible(path: &Path, bytes: &[u8]) -> bool {
-    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).is_ok() && std::fs::write(path, bytes).is_ok()
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).is_ok()
+        && std::fs::write(path, bytes).is_ok()
 }

@@ -228,6 +228,9 @@ extern "C" {
  *
  * Never blocks on the network: with `sdk_key` the datafile is fetched in the background (see
  * `odp_client_wait_ready`). Thread safety: any thread.
+ *
+ * # Safety
+ * `config_json` is NULL or a NUL-terminated string; `client_out` is NULL or writable.
  */
 int odp_client_new(const char *config_json, struct OdpClient **client_out);
 
@@ -265,13 +268,16 @@ int odp_client_wait_ready(struct OdpClient *client, uint32_t timeout_ms);
  * Their total size is limited by `max_event_bytes` (default 64 KiB).
  *
  * Returns `ODP_OK`, or, checking in this order: `ODP_ERR_INVALID_ARGUMENT` (NULL client),
- * `ODP_ERR_INVALID_HANDLE`, `ODP_ERR_INVALID_UTF8`, `ODP_ERR_INVALID_DATA` (over
- * `max_event_bytes`), `ODP_ERR_INVALID_JSON`, `ODP_ERR_CLOSED`, `ODP_ERR_SDK_NOT_READY`,
+ * `ODP_ERR_INVALID_HANDLE`, `ODP_ERR_INVALID_DATA` (over `max_event_bytes`),
+ * `ODP_ERR_INVALID_UTF8`, `ODP_ERR_INVALID_JSON`, `ODP_ERR_CLOSED`, `ODP_ERR_SDK_NOT_READY`,
  * `ODP_ERR_INVALID_IDENTIFIERS`, `ODP_ERR_ODP_NOT_ENABLED`, `ODP_ERR_ODP_NOT_INTEGRATED`,
  * `ODP_ERR_INVALID_ACTION`, `ODP_ERR_INVALID_DATA`, `ODP_ERR_QUEUE_FULL`. A refused event is
  * discarded; `odp_last_error_message` says why (which key, which value).
  *
  * Thread safety: any thread, concurrently with every other call on the same client.
+ *
+ * # Safety
+ * Every `char *` argument is NULL or a NUL-terminated string readable for the whole call.
  */
 int odp_send_event(struct OdpClient *client,
                    const char *event_type,
@@ -328,6 +334,9 @@ int odp_client_free(struct OdpClient *client);
  * `ODP_ERR_INVALID_HANDLE`.
  *
  * Thread safety: any thread, concurrently with every other call on the same client.
+ *
+ * # Safety
+ * Every `char *` argument is NULL or a NUL-terminated string readable for the whole call.
  */
 int odp_client_update_datafile(struct OdpClient *client, const char *datafile_json);
 
@@ -339,6 +348,9 @@ int odp_client_update_datafile(struct OdpClient *client, const char *datafile_js
  * `ODP_ERR_INVALID_HANDLE`.
  *
  * Thread safety: any thread, concurrently with every other call on the same client.
+ *
+ * # Safety
+ * `stats_out` is NULL or points to a writable `OdpStats`.
  */
 int odp_client_stats(struct OdpClient *client, struct OdpStats *stats_out);
 
@@ -356,6 +368,9 @@ int odp_client_stats(struct OdpClient *client, struct OdpStats *stats_out);
  *
  * Thread safety: any thread; each thread sees only its own last error. This function does not
  * change the last error.
+ *
+ * # Safety
+ * `buf` is NULL or points to at least `len` writable bytes.
  */
 size_t odp_last_error_message(char *buf, size_t len);
 

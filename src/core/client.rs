@@ -15,25 +15,46 @@ use super::queue::{Queue, QueuedEvent, Stats};
 use super::routes::Routes;
 use super::transport::{Destination, Transport};
 
-/// One call's event, as the caller gave it. `None` stands for a NULL pointer.
+/// One call's event, as the caller gave it: bytes that should be UTF-8 (the core checks, so
+/// every binding reports bad text the same way). `None` stands for a NULL pointer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventInput<'a> {
     /// ODP event type; `None` or `""` means `"fullstack"`.
-    pub event_type: Option<&'a str>,
+    pub event_type: Option<&'a [u8]>,
     /// ODP action; must not be empty.
-    pub action: Option<&'a str>,
+    pub action: Option<&'a [u8]>,
     /// A JSON object of string values.
-    pub identifiers_json: Option<&'a str>,
+    pub identifiers_json: Option<&'a [u8]>,
     /// A JSON object of scalar values, or `None`.
-    pub data_json: Option<&'a str>,
+    pub data_json: Option<&'a [u8]>,
 }
 
-impl EventInput<'_> {
+impl<'a> EventInput<'a> {
+    /// An input from Rust strings.
+    pub fn new(
+        event_type: Option<&'a str>,
+        action: Option<&'a str>,
+        identifiers_json: Option<&'a str>,
+        data_json: Option<&'a str>,
+    ) -> EventInput<'a> {
+        EventInput {
+            event_type: event_type.map(str::as_bytes),
+            action: action.map(str::as_bytes),
+            identifiers_json: identifiers_json.map(str::as_bytes),
+            data_json: data_json.map(str::as_bytes),
+        }
+    }
+
     fn size(&self) -> usize {
-        [self.event_type, self.action, self.identifiers_json, self.data_json]
-            .iter()
-            .map(|s| s.map_or(0, str::len))
-            .sum()
+        [
+            self.event_type,
+            self.action,
+            self.identifiers_json,
+            self.data_json,
+        ]
+        .iter()
+        .map(|s| s.map_or(0, <[u8]>::len))
+        .sum()
     }
 }
 
@@ -42,7 +63,9 @@ impl EventInput<'_> {
 pub(crate) enum Lifecycle {
     Open,
     /// `close` was called; the dispatcher drains until the deadline.
-    Closing { deadline: Instant },
+    Closing {
+        deadline: Instant,
+    },
     Closed,
 }
 
@@ -161,13 +184,26 @@ impl Client {
                         format!("invalid configuration: \"odp_api_host\"/\"odp_api_key\" cannot be used: {why}"),
                     )
                 })?;
-                (Routes::new(Ok(dest)), DatafileState::Loaded { revision: None })
+                (
+                    Routes::new(Ok(dest)),
+                    DatafileState::Loaded { revision: None },
+                )
             }
             Source::Datafile(text) => {
                 let datafile = Datafile::parse(text)?;
                 let dest = destination_of(&datafile, config.allow_insecure_http);
-                log!(Level::Info, "datafile loaded (revision {:?}); {}", datafile.revision, describe(&dest));
-                (Routes::new(dest), DatafileState::Loaded { revision: datafile.revision })
+                log!(
+                    Level::Info,
+                    "datafile loaded (revision {:?}); {}",
+                    datafile.revision,
+                    describe(&dest)
+                );
+                (
+                    Routes::new(dest),
+                    DatafileState::Loaded {
+                        revision: datafile.revision,
+                    },
+                )
             }
             Source::SdkKey { .. } => (
                 Routes::new(Err(String::new())),
@@ -235,7 +271,7 @@ impl Client {
     fn adopt_after_fork(&self, st: &mut State) -> Result<()> {
         st.fork_epoch = fork::epoch();
         // The old connection pool may have been locked by a thread that no longer exists.
-        std::mem::forget(std::mem::replace(&mut st.transport, Transport::new()));
+        std::mem::forget(std::mem::take(&mut st.transport));
         st.queue = Queue::new(self.shared.config.queue_capacity);
         st.dispatcher_waiting = false;
         st.dispatcher_running = false;
@@ -256,8 +292,8 @@ impl Client {
 
     /// Validates an event, adds the common data, and queues it (SPEC §3, §4). Never does I/O.
     ///
-    /// Undecodable input (bad UTF-8 is the caller's to report; bad JSON, oversize input) is
-    /// reported first, whatever the client's state; then, in order: `Closed`, `SdkNotReady`,
+    /// Undecodable input (oversize, bad UTF-8, bad JSON) is reported first, whatever the
+    /// client's state; then, in order: `Closed`, `SdkNotReady`,
     /// `InvalidIdentifiers`, `OdpNotEnabled`, `OdpNotIntegrated`, `InvalidAction`,
     /// `InvalidData`, `QueueFull`.
     pub fn send_event(&self, input: EventInput<'_>) -> Result<()> {
@@ -281,9 +317,24 @@ impl Client {
                 ),
             ));
         }
-        let identifiers = Identifiers::parse(input.identifiers_json);
-        let data = Data::parse(input.data_json);
-        let action = event::check_action(input.action);
+        let text = (|| {
+            Ok::<_, Error>((
+                event::utf8(input.event_type, "event_type")?,
+                event::utf8(input.action, "action")?,
+                event::utf8(input.identifiers_json, "identifiers_json")?,
+                event::utf8(input.data_json, "data_json")?,
+            ))
+        })();
+        let (event_type, action, identifiers_json, data_json) = match text {
+            Ok(t) => t,
+            Err(e) => {
+                self.lock()?.queue.count_rejected_invalid();
+                return Err(e);
+            }
+        };
+        let identifiers = Identifiers::parse(identifiers_json);
+        let data = Data::parse(data_json);
+        let action = event::check_action(action);
         let undecodable = [identifiers.as_ref().err(), data.as_ref().err()]
             .into_iter()
             .flatten()
@@ -300,7 +351,14 @@ impl Client {
                 ids.normalise();
                 let id = event::new_idempotence_id();
                 let id = std::str::from_utf8(&id).unwrap_or_default();
-                Some(event::encode(input.event_type, action, &ids, data, &self.shared.common, id))
+                Some(event::encode(
+                    event_type,
+                    action,
+                    &ids,
+                    data,
+                    &self.shared.common,
+                    id,
+                ))
             }
             _ => None,
         };
@@ -399,7 +457,11 @@ impl Client {
             Lifecycle::Closing { .. } => {}
             Lifecycle::Open => {
                 st.lifecycle = Lifecycle::Closing { deadline };
-                log!(Level::Debug, "closing; {} events pending", st.queue.stats().pending);
+                log!(
+                    Level::Debug,
+                    "closing; {} events pending",
+                    st.queue.stats().pending
+                );
             }
         }
         self.shared.dispatcher_cv.notify_all();
@@ -426,7 +488,10 @@ impl Client {
         self.shared.progress_cv.notify_all();
         drop(st);
         if left > 0 {
-            log!(Level::Warn, "closed with {left} events undelivered (dropped, reason shutdown)");
+            log!(
+                Level::Warn,
+                "closed with {left} events undelivered (dropped, reason shutdown)"
+            );
             return Err(Error::with_detail(
                 ErrorKind::Timeout,
                 format!(
@@ -465,10 +530,7 @@ impl Client {
             if now >= deadline {
                 return Err(Error::with_detail(
                     ErrorKind::Timeout,
-                    format!(
-                        "no datafile within {} ms{because}",
-                        timeout.as_millis()
-                    ),
+                    format!("no datafile within {} ms{because}", timeout.as_millis()),
                 ));
             }
             st = self
@@ -525,7 +587,12 @@ impl Drop for Client {
 }
 
 /// Applies a datafile under the lock. Returns what to log once the lock is released.
-fn apply_datafile(shared: &Shared, st: &mut State, datafile: Datafile, pushed: bool) -> Option<String> {
+fn apply_datafile(
+    shared: &Shared,
+    st: &mut State,
+    datafile: Datafile,
+    pushed: bool,
+) -> Option<String> {
     if let DatafileState::Loaded { revision } = &st.datafile {
         // A polled datafile with the revision we have changes nothing (as in the Go SDK).
         if !pushed && revision.is_some() && *revision == datafile.revision {
@@ -543,7 +610,10 @@ fn apply_datafile(shared: &Shared, st: &mut State, datafile: Datafile, pushed: b
     shared.wake_dispatcher(st);
     shared.progress_cv.notify_all();
     if first {
-        Some(format!("datafile loaded (revision {:?}); {summary}", datafile.revision))
+        Some(format!(
+            "datafile loaded (revision {:?}); {summary}",
+            datafile.revision
+        ))
     } else if changed {
         Some(format!(
             "datafile revision {:?} changes the ODP destination: {summary}; {} queued events go to the old one first",
@@ -579,7 +649,10 @@ fn start_workers(shared: &Arc<Shared>, st: &mut State) -> Result<()> {
                 poller.ended();
             })
             .map_err(|e| {
-                Error::with_detail(ErrorKind::Internal, format!("cannot start the datafile thread: {e}"))
+                Error::with_detail(
+                    ErrorKind::Internal,
+                    format!("cannot start the datafile thread: {e}"),
+                )
             })?;
     }
     Ok(())
@@ -619,7 +692,11 @@ impl PollSink for Poller {
         }
         self.0.progress_cv.notify_all();
         drop(st);
-        let keeping = if loaded { "; keeping the current datafile" } else { "" };
+        let keeping = if loaded {
+            "; keeping the current datafile"
+        } else {
+            ""
+        };
         log!(Level::Warn, "datafile fetch failed: {cause}{keeping}");
     }
 

@@ -10,8 +10,7 @@ use super::error::{Error, ErrorKind, Result};
 /// The default CDN URL of a datafile; `{sdk_key}` is replaced.
 pub const CDN_URL_TEMPLATE: &str = "https://cdn.optimizely.com/datafiles/{sdk_key}.json";
 /// The URL of an authenticated datafile (used with `datafile_access_token`).
-pub const AUTH_URL_TEMPLATE: &str =
-    "https://config.optimizely.com/datafiles/auth/{sdk_key}.json";
+pub const AUTH_URL_TEMPLATE: &str = "https://config.optimizely.com/datafiles/auth/{sdk_key}.json";
 
 /// Where the ODP key and host come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +111,10 @@ const KNOWN_KEYS: &[&str] = &[
 ];
 
 fn invalid(key: &str, why: impl std::fmt::Display) -> Error {
-    Error::with_detail(ErrorKind::InvalidConfig, format!("invalid configuration: \"{key}\" {why}"))
+    Error::with_detail(
+        ErrorKind::InvalidConfig,
+        format!("invalid configuration: \"{key}\" {why}"),
+    )
 }
 
 /// Removes the keys of an object one by one, so that whatever is left at the end is unknown.
@@ -217,7 +219,11 @@ impl Config {
             odp_disabled: f.bool("odp_disabled", false)?,
             // A batch can never be larger than the queue that feeds it.
             batch_size: batch_size.min(queue_capacity),
-            flush_interval: f.millis("flush_interval_ms", 0..=MAX_MILLIS, defaults.flush_interval)?,
+            flush_interval: f.millis(
+                "flush_interval_ms",
+                0..=MAX_MILLIS,
+                defaults.flush_interval,
+            )?,
             queue_capacity,
             request_timeout: f.millis(
                 "request_timeout_ms",
@@ -265,11 +271,15 @@ impl Config {
         let direct = api_key.is_some() || api_host.is_some();
         let sources = [sdk_key.is_some(), datafile.is_some(), direct];
         if sources.iter().filter(|s| **s).count() > 1 {
-            let named: Vec<&str> = ["\"sdk_key\"", "\"datafile\"", "\"odp_api_key\"/\"odp_api_host\""]
-                .into_iter()
-                .zip(sources)
-                .filter_map(|(name, set)| set.then_some(name))
-                .collect();
+            let named: Vec<&str> = [
+                "\"sdk_key\"",
+                "\"datafile\"",
+                "\"odp_api_key\"/\"odp_api_host\"",
+            ]
+            .into_iter()
+            .zip(sources)
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect();
             return Err(Error::with_detail(
                 ErrorKind::InvalidConfig,
                 format!(
@@ -300,7 +310,10 @@ impl Config {
                 .to_owned()
             });
             if !template.contains("{sdk_key}") {
-                return Err(invalid("datafile_url_template", "must contain \"{sdk_key}\""));
+                return Err(invalid(
+                    "datafile_url_template",
+                    "must contain \"{sdk_key}\"",
+                ));
             }
             if !(template.starts_with("http://") || template.starts_with("https://")) {
                 return Err(invalid(
@@ -372,7 +385,12 @@ mod tests {
     #[test]
     fn access_token_selects_the_authenticated_url() {
         let c = Config::from_json(r#"{"sdk_key":"k","datafile_access_token":"t"}"#).unwrap();
-        let Source::SdkKey { url, access_token, .. } = c.source else { panic!() };
+        let Source::SdkKey {
+            url, access_token, ..
+        } = c.source
+        else {
+            panic!()
+        };
         assert_eq!(url, "https://config.optimizely.com/datafiles/auth/k.json");
         assert_eq!(access_token.as_deref(), Some("t"));
     }
@@ -383,7 +401,14 @@ mod tests {
             r#"{"sdk_key":"k","datafile_url_template":"http://127.0.0.1:9/d/{sdk_key}.json","datafile_polling_interval_ms":0}"#,
         )
         .unwrap();
-        let Source::SdkKey { url, polling_interval, .. } = c.source else { panic!() };
+        let Source::SdkKey {
+            url,
+            polling_interval,
+            ..
+        } = c.source
+        else {
+            panic!()
+        };
         assert_eq!(url, "http://127.0.0.1:9/d/k.json");
         assert_eq!(polling_interval, None);
     }
@@ -392,7 +417,10 @@ mod tests {
     fn unknown_keys_are_named() {
         let e = err(r#"{"sdk_key":"k","batch_sise":5}"#);
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
-        assert_eq!(e.detail(), "invalid configuration: unknown key \"batch_sise\"");
+        assert_eq!(
+            e.detail(),
+            "invalid configuration: unknown key \"batch_sise\""
+        );
     }
 
     #[test]
@@ -400,26 +428,75 @@ mod tests {
         let cases = [
             (r#"{"sdk_key":5}"#, "\"sdk_key\" must be a string"),
             (r#"{"sdk_key":""}"#, "\"sdk_key\" must not be empty"),
-            (r#"{"sdk_key":"k","batch_size":0}"#, "\"batch_size\" must be an integer from 1 to 1000 (got 0)"),
-            (r#"{"sdk_key":"k","batch_size":1001}"#, "\"batch_size\" must be an integer from 1 to 1000 (got 1001)"),
-            (r#"{"sdk_key":"k","batch_size":2.5}"#, "\"batch_size\" must be an integer from 1 to 1000 (got 2.5)"),
-            (r#"{"sdk_key":"k","batch_size":"10"}"#, "\"batch_size\" must be an integer"),
-            (r#"{"sdk_key":"k","flush_interval_ms":-1}"#, "\"flush_interval_ms\" must be an integer from 0 to 4294967295 (got -1)"),
-            (r#"{"sdk_key":"k","queue_capacity":0}"#, "\"queue_capacity\" must be an integer from 1 to 10000000 (got 0)"),
-            (r#"{"sdk_key":"k","request_timeout_ms":0}"#, "\"request_timeout_ms\" must be an integer from 1 to 4294967295 (got 0)"),
-            (r#"{"sdk_key":"k","max_attempts":0}"#, "\"max_attempts\" must be an integer from 1 to 100 (got 0)"),
-            (r#"{"sdk_key":"k","odp_disabled":"yes"}"#, "\"odp_disabled\" must be true or false"),
-            (r#"{"sdk_key":"k","data_source":1}"#, "\"data_source\" must be a string"),
-            (r#"{"datafile":5}"#, "\"datafile\" must be a JSON object or a string holding one"),
-            (r#"{"odp_api_key":"k"}"#, "\"odp_api_host\" is required together with \"odp_api_key\""),
-            (r#"{"odp_api_host":"https://h"}"#, "\"odp_api_key\" is required together with \"odp_api_host\""),
-            (r#"{"datafile":"{}","datafile_access_token":"t"}"#, "\"datafile_access_token\" is only valid with \"sdk_key\""),
-            (r#"{"sdk_key":"k","datafile_url_template":"http://x/"}"#, "\"datafile_url_template\" must contain \"{sdk_key}\""),
+            (
+                r#"{"sdk_key":"k","batch_size":0}"#,
+                "\"batch_size\" must be an integer from 1 to 1000 (got 0)",
+            ),
+            (
+                r#"{"sdk_key":"k","batch_size":1001}"#,
+                "\"batch_size\" must be an integer from 1 to 1000 (got 1001)",
+            ),
+            (
+                r#"{"sdk_key":"k","batch_size":2.5}"#,
+                "\"batch_size\" must be an integer from 1 to 1000 (got 2.5)",
+            ),
+            (
+                r#"{"sdk_key":"k","batch_size":"10"}"#,
+                "\"batch_size\" must be an integer",
+            ),
+            (
+                r#"{"sdk_key":"k","flush_interval_ms":-1}"#,
+                "\"flush_interval_ms\" must be an integer from 0 to 4294967295 (got -1)",
+            ),
+            (
+                r#"{"sdk_key":"k","queue_capacity":0}"#,
+                "\"queue_capacity\" must be an integer from 1 to 10000000 (got 0)",
+            ),
+            (
+                r#"{"sdk_key":"k","request_timeout_ms":0}"#,
+                "\"request_timeout_ms\" must be an integer from 1 to 4294967295 (got 0)",
+            ),
+            (
+                r#"{"sdk_key":"k","max_attempts":0}"#,
+                "\"max_attempts\" must be an integer from 1 to 100 (got 0)",
+            ),
+            (
+                r#"{"sdk_key":"k","odp_disabled":"yes"}"#,
+                "\"odp_disabled\" must be true or false",
+            ),
+            (
+                r#"{"sdk_key":"k","data_source":1}"#,
+                "\"data_source\" must be a string",
+            ),
+            (
+                r#"{"datafile":5}"#,
+                "\"datafile\" must be a JSON object or a string holding one",
+            ),
+            (
+                r#"{"odp_api_key":"k"}"#,
+                "\"odp_api_host\" is required together with \"odp_api_key\"",
+            ),
+            (
+                r#"{"odp_api_host":"https://h"}"#,
+                "\"odp_api_key\" is required together with \"odp_api_host\"",
+            ),
+            (
+                r#"{"datafile":"{}","datafile_access_token":"t"}"#,
+                "\"datafile_access_token\" is only valid with \"sdk_key\"",
+            ),
+            (
+                r#"{"sdk_key":"k","datafile_url_template":"http://x/"}"#,
+                "\"datafile_url_template\" must contain \"{sdk_key}\"",
+            ),
         ];
         for (json, why) in cases {
             let e = err(json);
             assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{json}");
-            assert_eq!(e.detail(), format!("invalid configuration: {why}"), "{json}");
+            assert_eq!(
+                e.detail(),
+                format!("invalid configuration: {why}"),
+                "{json}"
+            );
         }
     }
 
@@ -449,7 +526,10 @@ mod tests {
 
     #[test]
     fn batch_is_capped_by_capacity() {
-        let c = Config::from_json(r#"{"odp_api_key":"k","odp_api_host":"https://h","queue_capacity":4}"#).unwrap();
+        let c = Config::from_json(
+            r#"{"odp_api_key":"k","odp_api_host":"https://h","queue_capacity":4}"#,
+        )
+        .unwrap();
         assert_eq!(c.batch_size, 4);
     }
 }

@@ -27,21 +27,27 @@ pub struct OdpIntegration {
 }
 
 fn invalid(why: impl std::fmt::Display) -> Error {
-    Error::with_detail(ErrorKind::InvalidDatafile, format!("invalid datafile: {why}"))
+    Error::with_detail(
+        ErrorKind::InvalidDatafile,
+        format!("invalid datafile: {why}"),
+    )
 }
 
 impl Datafile {
     /// Parses datafile JSON. Invalid: not JSON, not an object, `version` other than `"4"`, an
     /// `integrations` that is not an array of objects each with a string `key`.
     pub fn parse(text: &str) -> Result<Datafile> {
-        let value: Value = serde_json::from_str(text).map_err(|e| invalid(format_args!("not valid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| invalid(format_args!("not valid JSON: {e}")))?;
         let Value::Object(root) = value else {
             return Err(invalid("not a JSON object"));
         };
         match root.get("version") {
             Some(Value::String(v)) if v == "4" => {}
             Some(Value::String(v)) => {
-                return Err(invalid(format_args!("unsupported datafile version {v:?} (only \"4\" is supported)")))
+                return Err(invalid(format_args!(
+                    "unsupported datafile version {v:?} (only \"4\" is supported)"
+                )))
             }
             Some(_) => return Err(invalid("\"version\" is not a string")),
             None => return Err(invalid("\"version\" is missing")),
@@ -169,7 +175,12 @@ pub fn next_poll_delay(interval: Duration, has_datafile: bool, failures_in_a_row
 }
 
 /// Fetches, then keeps polling every `interval` (when given) until the sink says stop.
-pub fn poll(target: &FetchTarget, interval: Option<Duration>, transport: &Transport, sink: &dyn PollSink) {
+pub fn poll(
+    target: &FetchTarget,
+    interval: Option<Duration>,
+    transport: &Transport,
+    sink: &dyn PollSink,
+) {
     let mut last_modified: Option<String> = None;
     let mut failures = 0u32;
     loop {
@@ -216,7 +227,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d.revision.as_deref(), Some("42"));
-        assert_eq!(d.odp, odp("W4WzcEs-ABgXorzY7h1LCQ", "https://api.zaius.com"));
+        assert_eq!(
+            d.odp,
+            odp("W4WzcEs-ABgXorzY7h1LCQ", "https://api.zaius.com")
+        );
     }
 
     #[test]
@@ -236,9 +250,18 @@ mod tests {
             (r#"{"integrations":[]}"#, "\"version\" is missing"),
             (r#"{"version":4}"#, "\"version\" is not a string"),
             (r#"{"version":"3"}"#, "unsupported datafile version \"3\""),
-            (r#"{"version":"4","integrations":{}}"#, "\"integrations\" is not an array"),
-            (r#"{"version":"4","integrations":[5]}"#, "integrations[0] is not an object"),
-            (r#"{"version":"4","integrations":[{"host":"h"}]}"#, "unsupported key in integrations"),
+            (
+                r#"{"version":"4","integrations":{}}"#,
+                "\"integrations\" is not an array",
+            ),
+            (
+                r#"{"version":"4","integrations":[5]}"#,
+                "integrations[0] is not an object",
+            ),
+            (
+                r#"{"version":"4","integrations":[{"host":"h"}]}"#,
+                "unsupported key in integrations",
+            ),
         ];
         for (text, why) in cases {
             let e = Datafile::parse(text).unwrap_err();
@@ -254,8 +277,14 @@ mod tests {
         assert_eq!(next_poll_delay(five_min, false, 1), Duration::from_secs(1));
         assert_eq!(next_poll_delay(five_min, false, 2), Duration::from_secs(2));
         assert_eq!(next_poll_delay(five_min, false, 5), Duration::from_secs(16));
-        assert_eq!(next_poll_delay(five_min, false, 50), Duration::from_secs(256));
-        assert_eq!(next_poll_delay(Duration::from_millis(100), false, 3), Duration::from_millis(100));
+        assert_eq!(
+            next_poll_delay(five_min, false, 50),
+            Duration::from_secs(256)
+        );
+        assert_eq!(
+            next_poll_delay(Duration::from_millis(100), false, 3),
+            Duration::from_millis(100)
+        );
         assert_eq!(next_poll_delay(five_min, true, 3), five_min);
     }
 }

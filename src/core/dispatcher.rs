@@ -156,7 +156,10 @@ pub(crate) fn spawn(shared: &Arc<Shared>, st: &mut State) -> Result<()> {
         .name("odp-dispatcher".into())
         .spawn(move || run(&worker, &transport))
         .map_err(|e| {
-            Error::with_detail(ErrorKind::Internal, format!("cannot start the dispatcher thread: {e}"))
+            Error::with_detail(
+                ErrorKind::Internal,
+                format!("cannot start the dispatcher thread: {e}"),
+            )
         })?;
     st.dispatcher_running = true;
     Ok(())
@@ -187,7 +190,10 @@ fn run(shared: &Shared, transport: &Transport) {
             Plan::Wait(until) => {
                 st.dispatcher_waiting = true;
                 st = match until {
-                    None => shared.dispatcher_cv.wait(st).unwrap_or_else(|e| e.into_inner()),
+                    None => shared
+                        .dispatcher_cv
+                        .wait(st)
+                        .unwrap_or_else(|e| e.into_inner()),
                     Some(t) => {
                         shared
                             .dispatcher_cv
@@ -201,8 +207,12 @@ fn run(shared: &Shared, transport: &Transport) {
             }
             Plan::Send => {}
         }
-        let Some(route) = st.queue.head_route() else { continue };
-        let Some(dest) = st.routes.resolve(route) else { continue };
+        let Some(route) = st.queue.head_route() else {
+            continue;
+        };
+        let Some(dest) = st.routes.resolve(route) else {
+            continue;
+        };
         let draining = st.routes.is_draining(route);
         let batch = st.queue.take_batch(shared.config.batch_size);
         drop(st);
@@ -219,7 +229,11 @@ fn run(shared: &Shared, transport: &Transport) {
             }
             Settlement::Returned => {
                 if st.lifecycle == Lifecycle::Open {
-                    st.hold = Some(next_hold(Instant::now(), st.hold, shared.config.flush_interval));
+                    st.hold = Some(next_hold(
+                        Instant::now(),
+                        st.hold,
+                        shared.config.flush_interval,
+                    ));
                 }
             }
         }
@@ -257,7 +271,8 @@ fn pause(shared: &Shared, d: Duration) -> bool {
             Lifecycle::Closed => return false,
         };
         if now >= limit {
-            return now >= end && !matches!(st.lifecycle, Lifecycle::Closing { deadline } if now >= deadline);
+            return now >= end
+                && !matches!(st.lifecycle, Lifecycle::Closing { deadline } if now >= deadline);
         }
         st = shared
             .dispatcher_cv
@@ -281,7 +296,13 @@ fn describe(attempt: &Attempt) -> String {
 
 /// Sends one batch: up to `max_attempts` attempts with backoff (while closing: as many as the
 /// deadline allows).
-fn deliver(shared: &Shared, transport: &Transport, dest: &Destination, body: &[u8], n: usize) -> Settlement {
+fn deliver(
+    shared: &Shared,
+    transport: &Transport,
+    dest: &Destination,
+    body: &[u8],
+    n: usize,
+) -> Settlement {
     let max_attempts = shared.config.max_attempts;
     let mut attempt = 0u32;
     loop {
@@ -301,7 +322,12 @@ fn deliver(shared: &Shared, transport: &Transport, dest: &Destination, body: &[u
         };
         match v {
             Verdict::Delivered => {
-                log!(Level::Debug, "delivered {n} events to {} ({})", dest.events_url(), describe(&result));
+                log!(
+                    Level::Debug,
+                    "delivered {n} events to {} ({})",
+                    dest.events_url(),
+                    describe(&result)
+                );
                 return Settlement::Delivered;
             }
             Verdict::Drop => {
@@ -364,9 +390,36 @@ mod tests {
         assert_eq!(plan(&s, now), Plan::Wait(s.due_at));
         assert_eq!(plan(&s, now + Duration::from_millis(500)), Plan::Send);
         assert_eq!(plan(&Snapshot { queued: 10, ..s }, now), Plan::Send);
-        assert_eq!(plan(&Snapshot { flush_interval: Duration::ZERO, ..s }, now), Plan::Send);
-        assert_eq!(plan(&Snapshot { flush_waiters: 1, ..s }, now), Plan::Send);
-        assert_eq!(plan(&Snapshot { head_draining: true, ..s }, now), Plan::Send);
+        assert_eq!(
+            plan(
+                &Snapshot {
+                    flush_interval: Duration::ZERO,
+                    ..s
+                },
+                now
+            ),
+            Plan::Send
+        );
+        assert_eq!(
+            plan(
+                &Snapshot {
+                    flush_waiters: 1,
+                    ..s
+                },
+                now
+            ),
+            Plan::Send
+        );
+        assert_eq!(
+            plan(
+                &Snapshot {
+                    head_draining: true,
+                    ..s
+                },
+                now
+            ),
+            Plan::Send
+        );
     }
 
     #[test]
@@ -374,31 +427,84 @@ mod tests {
         let now = Instant::now();
         let s = base(now);
         assert_eq!(plan(&Snapshot { queued: 0, ..s }, now), Plan::Wait(None));
-        assert_eq!(plan(&Snapshot { head_sendable: false, ..s }, now), Plan::Wait(None));
+        assert_eq!(
+            plan(
+                &Snapshot {
+                    head_sendable: false,
+                    ..s
+                },
+                now
+            ),
+            Plan::Wait(None)
+        );
     }
 
     #[test]
     fn closing_sends_until_empty_or_deadline() {
         let now = Instant::now();
         let deadline = now + Duration::from_secs(2);
-        let s = Snapshot { lifecycle: LifecycleView::Closing(deadline), hold: Some(next_hold(now, None, Duration::ZERO)), ..base(now) };
-        assert_eq!(plan(&s, now), Plan::Send, "close ignores the window and the hold");
+        let s = Snapshot {
+            lifecycle: LifecycleView::Closing(deadline),
+            hold: Some(next_hold(now, None, Duration::ZERO)),
+            ..base(now)
+        };
+        assert_eq!(
+            plan(&s, now),
+            Plan::Send,
+            "close ignores the window and the hold"
+        );
         assert_eq!(plan(&s, deadline), Plan::Exit);
         assert_eq!(plan(&Snapshot { queued: 0, ..s }, now), Plan::Exit);
-        assert_eq!(plan(&Snapshot { head_sendable: false, ..s }, now), Plan::Exit);
-        assert_eq!(plan(&Snapshot { lifecycle: LifecycleView::Closed, ..s }, now), Plan::Exit);
+        assert_eq!(
+            plan(
+                &Snapshot {
+                    head_sendable: false,
+                    ..s
+                },
+                now
+            ),
+            Plan::Exit
+        );
+        assert_eq!(
+            plan(
+                &Snapshot {
+                    lifecycle: LifecycleView::Closed,
+                    ..s
+                },
+                now
+            ),
+            Plan::Exit
+        );
     }
 
     #[test]
     fn a_failed_flush_holds_sends_shortened_while_someone_flushes() {
         let now = Instant::now();
-        let hold = next_hold(now, Some(next_hold(now, Some(next_hold(now, None, Duration::ZERO)), Duration::ZERO)), Duration::ZERO);
+        let hold = next_hold(
+            now,
+            Some(next_hold(
+                now,
+                Some(next_hold(now, None, Duration::ZERO)),
+                Duration::ZERO,
+            )),
+            Duration::ZERO,
+        );
         assert_eq!(hold.until - now, Duration::from_secs(4));
-        let s = Snapshot { queued: 50, hold: Some(hold), ..base(now) };
+        let s = Snapshot {
+            queued: 50,
+            hold: Some(hold),
+            ..base(now)
+        };
         assert_eq!(plan(&s, now), Plan::Wait(Some(hold.until)));
         assert_eq!(plan(&s, hold.until), Plan::Send);
-        let flushing = Snapshot { flush_waiters: 1, ..s };
-        assert_eq!(plan(&flushing, now), Plan::Wait(Some(now + FLUSH_RETRY_PAUSE)));
+        let flushing = Snapshot {
+            flush_waiters: 1,
+            ..s
+        };
+        assert_eq!(
+            plan(&flushing, now),
+            Plan::Wait(Some(now + FLUSH_RETRY_PAUSE))
+        );
         assert_eq!(plan(&flushing, now + FLUSH_RETRY_PAUSE), Plan::Send);
     }
 
@@ -412,7 +518,13 @@ mod tests {
             pauses.push((next.until - now).as_millis());
             h = Some(next);
         }
-        assert_eq!(pauses, [1500, 3000, 6000, 12000, 24000, 30000, 30000, 30000]);
-        assert_eq!(next_hold(now, None, Duration::ZERO).until - now, Duration::from_secs(1));
+        assert_eq!(
+            pauses,
+            [1500, 3000, 6000, 12000, 24000, 30000, 30000, 30000]
+        );
+        assert_eq!(
+            next_hold(now, None, Duration::ZERO).until - now,
+            Duration::from_secs(1)
+        );
     }
 }

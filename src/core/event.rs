@@ -119,11 +119,17 @@ impl<'de> Visitor<'de> for ScalarVisitor {
     fn visit_string<E>(self, v: String) -> std::result::Result<Scalar<'de>, E> {
         Ok(Scalar::Str(Cow::Owned(v)))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Scalar<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Scalar<'de>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Scalar::Object)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Scalar<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Scalar<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Scalar::Array)
     }
@@ -149,7 +155,10 @@ impl<'de> Deserialize<'de> for TopLevel<'de> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<TopLevel<'de>, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<TopLevel<'de>, A::Error> {
                 let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
                 while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
                     pairs.push((key, map.next_value::<Scalar<'de>>()?));
@@ -159,7 +168,10 @@ impl<'de> Deserialize<'de> for TopLevel<'de> {
             fn visit_unit<E>(self) -> std::result::Result<TopLevel<'de>, E> {
                 Ok(TopLevel(Ok(Vec::new())))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<TopLevel<'de>, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<TopLevel<'de>, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(TopLevel(Err("an array")))
             }
@@ -183,7 +195,10 @@ impl<'de> Deserialize<'de> for TopLevel<'de> {
     }
 }
 
-fn parse_top_level<'a>(json: &'a str, what: &str) -> Result<std::result::Result<Pairs<'a>, &'static str>> {
+fn parse_top_level<'a>(
+    json: &'a str,
+    what: &str,
+) -> Result<std::result::Result<Pairs<'a>, &'static str>> {
     match serde_json::from_str::<TopLevel<'a>>(json) {
         Ok(TopLevel(v)) => Ok(v),
         Err(e) if e.to_string().starts_with("number out of range") => Err(Error::because(
@@ -216,8 +231,11 @@ impl<'a> Identifiers<'a> {
     pub fn parse(json: Option<&'a str>) -> Result<Identifiers<'a>> {
         let pairs = match json {
             None => Vec::new(),
-            Some(json) => parse_top_level(json, "identifiers")?
-                .map_err(|kind| identifiers_invalid(format_args!("identifiers must be a JSON object, not {kind}")))?,
+            Some(json) => parse_top_level(json, "identifiers")?.map_err(|kind| {
+                identifiers_invalid(format_args!(
+                    "identifiers must be a JSON object, not {kind}"
+                ))
+            })?,
         };
         let mut out = Vec::with_capacity(pairs.len());
         for (key, value) in pairs {
@@ -291,7 +309,10 @@ impl<'a> Data<'a> {
             return Ok(Data(Vec::new()));
         };
         let pairs = parse_top_level(json, "data")?.map_err(|kind| {
-            Error::because(ErrorKind::InvalidData, format_args!("data must be a JSON object, not {kind}"))
+            Error::because(
+                ErrorKind::InvalidData,
+                format_args!("data must be a JSON object, not {kind}"),
+            )
         })?;
         for (key, value) in &pairs {
             let why = match value {
@@ -314,6 +335,23 @@ impl<'a> Data<'a> {
 
 fn out_of_range(key: &str, n: &dyn fmt::Display) -> String {
     format!("the value of {key:?} ({n}) is beyond ±2^53, the largest number sent exactly")
+}
+
+/// Decodes a text argument; invalid UTF-8 is `InvalidUtf8` naming the argument and the offset.
+pub fn utf8<'a>(bytes: Option<&'a [u8]>, name: &str) -> Result<Option<&'a str>> {
+    bytes
+        .map(|b| {
+            std::str::from_utf8(b).map_err(|e| {
+                Error::with_detail(
+                    ErrorKind::InvalidUtf8,
+                    format!(
+                        "{name} is not valid UTF-8 (invalid byte at offset {})",
+                        e.valid_up_to()
+                    ),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// Checks `action` (SPEC §3 step 5): `None` and `""` are invalid; whitespace is a valid action.
@@ -353,7 +391,11 @@ pub fn encode(
     ] {
         merged.push((Cow::Borrowed(k), Scalar::Str(Cow::Borrowed(v))));
     }
-    merged.extend(data.0.iter().map(|(k, v)| (Cow::Borrowed(k.as_ref()), v.clone())));
+    merged.extend(
+        data.0
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_ref()), v.clone())),
+    );
     sort_and_keep_last(&mut merged);
 
     let mut out = Vec::with_capacity(192 + 32 * merged.len());
@@ -424,25 +466,46 @@ mod tests {
     }
 
     fn keys(i: &Identifiers<'_>) -> Vec<(String, String)> {
-        i.pairs().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+        i.pairs()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn fs_user_id_aliases_convert_in_any_case() {
-        for alias in ["fs-user-id", "FS-USER-ID", "FS_USER_ID", "Fs_User_Id", "fs_User_ID"] {
+        for alias in [
+            "fs-user-id",
+            "FS-USER-ID",
+            "FS_USER_ID",
+            "Fs_User_Id",
+            "fs_User_ID",
+        ] {
             let json = format!(r#"{{"{alias}":"u1","email":"a@b.c"}}"#);
             let i = ids(&json);
-            assert_eq!(keys(&i), pairs(&[("email", "a@b.c"), ("fs_user_id", "u1")]), "{alias}");
+            assert_eq!(
+                keys(&i),
+                pairs(&[("email", "a@b.c"), ("fs_user_id", "u1")]),
+                "{alias}"
+            );
         }
     }
 
     #[test]
     fn mixed_separators_and_other_spellings_do_not_convert() {
-        for key in ["fs_user-id", "fs-user_id", "FS-USER_ID", "fsuserid", "fs.user.id", "fs_user_id2"] {
+        for key in [
+            "fs_user-id",
+            "fs-user_id",
+            "FS-USER_ID",
+            "fsuserid",
+            "fs.user.id",
+            "fs_user_id2",
+        ] {
             let json = format!(r#"{{"{key}":"u1"}}"#);
             let i = ids(&json);
             assert_eq!(keys(&i), pairs(&[(key, "u1")]), "{key}");
@@ -452,17 +515,29 @@ mod tests {
     #[test]
     fn present_fs_user_id_wins_and_aliases_stay() {
         let i = ids(r#"{"FS-USER-ID":"alias","fs_user_id":"real"}"#);
-        assert_eq!(keys(&i), pairs(&[("FS-USER-ID", "alias"), ("fs_user_id", "real")]));
+        assert_eq!(
+            keys(&i),
+            pairs(&[("FS-USER-ID", "alias"), ("fs_user_id", "real")])
+        );
     }
 
     #[test]
     fn first_alias_in_input_order_wins_and_replaces_an_empty_fs_user_id() {
         let i = ids(r#"{"fs_user_id":"","FS-USER-ID":"first","fs-user-id":"second"}"#);
-        assert_eq!(keys(&i), pairs(&[("fs-user-id", "second"), ("fs_user_id", "first")]));
+        assert_eq!(
+            keys(&i),
+            pairs(&[("fs-user-id", "second"), ("fs_user_id", "first")])
+        );
         let i = ids(r#"{"Fs-User-Id":"first","fs_user_id":"","FS_USER_ID":"second"}"#);
-        assert_eq!(keys(&i), pairs(&[("FS_USER_ID", "second"), ("fs_user_id", "first")]));
+        assert_eq!(
+            keys(&i),
+            pairs(&[("FS_USER_ID", "second"), ("fs_user_id", "first")])
+        );
         // Nothing to promote: the empty value stays, as given.
-        assert_eq!(keys(&ids(r#"{"fs_user_id":""}"#)), pairs(&[("fs_user_id", "")]));
+        assert_eq!(
+            keys(&ids(r#"{"fs_user_id":""}"#)),
+            pairs(&[("fs_user_id", "")])
+        );
     }
 
     #[test]
@@ -528,16 +603,43 @@ mod tests {
         for (json, why) in bad {
             let err = Data::parse(Some(json)).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidData, "{json}");
-            assert!(err.detail().starts_with("ODP data is not valid: "), "{}", err.detail());
+            assert!(
+                err.detail().starts_with("ODP data is not valid: "),
+                "{}",
+                err.detail()
+            );
             assert!(err.detail().contains(why), "{json}: {}", err.detail());
         }
-        assert_eq!(Data::parse(Some("{")).unwrap_err().kind(), ErrorKind::InvalidJson);
+        assert_eq!(
+            Data::parse(Some("{")).unwrap_err().kind(),
+            ErrorKind::InvalidJson
+        );
+    }
+
+    #[test]
+    fn utf8_errors_name_the_argument_and_offset() {
+        let e = utf8(Some(&[b'o', b'k', 0xc3][..]), "action").unwrap_err();
+        assert_eq!(
+            (e.kind(), e.detail()),
+            (
+                ErrorKind::InvalidUtf8,
+                "action is not valid UTF-8 (invalid byte at offset 2)"
+            )
+        );
+        assert_eq!(utf8(Some("é".as_bytes()), "x").unwrap(), Some("é"));
+        assert_eq!(utf8(None, "x").unwrap(), None);
     }
 
     #[test]
     fn action_rules() {
-        assert_eq!(check_action(None).unwrap_err().detail(), "ODP action is not valid (cannot be empty)");
-        assert_eq!(check_action(Some("")).unwrap_err().kind(), ErrorKind::InvalidAction);
+        assert_eq!(
+            check_action(None).unwrap_err().detail(),
+            "ODP action is not valid (cannot be empty)"
+        );
+        assert_eq!(
+            check_action(Some("")).unwrap_err().kind(),
+            ErrorKind::InvalidAction
+        );
         assert_eq!(check_action(Some(" ")).unwrap(), " ");
     }
 
@@ -569,8 +671,14 @@ mod tests {
     fn default_type_and_no_data() {
         for t in [None, Some("")] {
             let got = encoded(t, r#"{"vuid":"v"}"#, None);
-            assert!(got.starts_with(r#"{"type":"fullstack","action":"purchased","#), "{got}");
-            assert!(got.ends_with(&format!(r#""idempotence_id":"{UUID}"}}}}"#)), "{got}");
+            assert!(
+                got.starts_with(r#"{"type":"fullstack","action":"purchased","#),
+                "{got}"
+            );
+            assert!(
+                got.ends_with(&format!(r#""idempotence_id":"{UUID}"}}}}"#)),
+                "{got}"
+            );
         }
     }
 
@@ -579,7 +687,9 @@ mod tests {
         let got = encoded(
             None,
             r#"{"vuid":"v"}"#,
-            Some(r#"{"idempotence_id":234,"data_source_type":"456","data_source":true,"data_source_version":6.78,"abc":null}"#),
+            Some(
+                r#"{"idempotence_id":234,"data_source_type":"456","data_source":true,"data_source_version":6.78,"abc":null}"#,
+            ),
         );
         assert!(
             got.ends_with(r#""data":{"abc":null,"data_source":true,"data_source_type":"456","data_source_version":6.78,"idempotence_id":234}}"#),
@@ -595,7 +705,10 @@ mod tests {
             Some(r#"{"i":-5,"u":7,"f":0.1,"big":9007199254740992,"s":"<&>"}"#),
         );
         assert!(got.starts_with(r#"{"type":"t\"y","#), "{got}");
-        assert!(got.contains(r#""identifiers":{"e":"line\nbreak é ☃"}"#), "{got}");
+        assert!(
+            got.contains(r#""identifiers":{"e":"line\nbreak é ☃"}"#),
+            "{got}"
+        );
         assert!(got.contains(r#""big":9007199254740992,"#), "{got}");
         assert!(got.contains(r#""f":0.1,"i":-5,"#), "{got}");
         assert!(got.contains(r#""s":"<&>","u":7}"#), "{got}");

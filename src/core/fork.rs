@@ -21,7 +21,10 @@ static EPOCH: AtomicU32 = AtomicU32::new(0);
 static CENSUS: Lazy<Mutex<Vec<Weak<Shared>>>> = Lazy::new(|| Mutex::new(Vec::new()));
 
 /// Other process-wide locks to take around a fork (the FFI handle registry, the logger).
-static EXTRA_LOCKS: Lazy<Mutex<Vec<fn() -> Box<dyn Any>>>> = Lazy::new(|| Mutex::new(Vec::new()));
+/// Takes a lock and returns its guard.
+type Locker = fn() -> Box<dyn Any>;
+
+static EXTRA_LOCKS: Lazy<Mutex<Vec<Locker>>> = Lazy::new(|| Mutex::new(Vec::new()));
 
 static INSTALL: Once = Once::new();
 
@@ -88,7 +91,9 @@ extern "C" fn prepare() {
                 let guard = c.state.lock().unwrap_or_else(|e| e.into_inner());
                 // SAFETY: `clients` keeps every `Shared` alive for as long as `Held` lives, and
                 // `Held` drops the guards before the clients.
-                unsafe { std::mem::transmute::<MutexGuard<'_, State>, MutexGuard<'static, State>>(guard) }
+                unsafe {
+                    std::mem::transmute::<MutexGuard<'_, State>, MutexGuard<'static, State>>(guard)
+                }
             })
             .collect();
         let extras = extra_lockers.iter().map(|lock| lock()).collect();

@@ -201,7 +201,10 @@ mod tests {
 
     fn invariant(q: &Queue) {
         let s = q.stats();
-        assert_eq!(s.accepted, s.delivered + s.dropped_rejected + s.dropped_shutdown + s.pending);
+        assert_eq!(
+            s.accepted,
+            s.delivered + s.dropped_rejected + s.dropped_shutdown + s.pending
+        );
     }
 
     #[test]
@@ -213,7 +216,10 @@ mod tests {
         assert!(q.push(ev(9, 0)).is_err());
         let batch = q.take_batch(2);
         assert_eq!(batch.len(), 2);
-        assert!(q.push(ev(3, 0)).is_err(), "two in flight + one queued fill 3");
+        assert!(
+            q.push(ev(3, 0)).is_err(),
+            "two in flight + one queued fill 3"
+        );
         assert_eq!(q.stats().rejected_queue_full, 2);
         q.settle(batch, Settlement::Returned);
         let order: Vec<u8> = q.take_batch(10).iter().map(|e| e.body[0]).collect();
@@ -248,7 +254,16 @@ mod tests {
         // The late outcome of the abandoned batch changes nothing.
         q.settle(c, Settlement::Delivered);
         let s = q.stats();
-        assert_eq!((s.accepted, s.delivered, s.dropped_rejected, s.dropped_shutdown, s.pending), (25, 10, 10, 5, 0));
+        assert_eq!(
+            (
+                s.accepted,
+                s.delivered,
+                s.dropped_rejected,
+                s.dropped_shutdown,
+                s.pending
+            ),
+            (25, 10, 10, 5, 0)
+        );
         assert_eq!(q.settled(), 25);
     }
 }

@@ -105,7 +105,10 @@ mod tests {
     fn old_events_keep_their_destination_until_drained() {
         let mut r = Routes::new(dest("https://a"));
         assert_eq!(r.current(), Ok(0));
-        assert!(!r.switch_to(dest("https://a/")), "same endpoint is no change");
+        assert!(
+            !r.switch_to(dest("https://a/")),
+            "same endpoint is no change"
+        );
         assert!(r.switch_to(dest("https://b")));
         assert_eq!(r.current(), Ok(1));
         assert_eq!(url(r.resolve(0)).as_deref(), Some("https://a/v3/events"));

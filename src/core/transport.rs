@@ -43,7 +43,11 @@ impl Destination {
     /// Refused (with the reason): an empty key or host, characters that could inject a header
     /// or break the request line, a scheme other than http/https, and `http://` to anything but
     /// loopback unless `allow_insecure_http`.
-    pub fn new(api_key: &str, host: &str, allow_insecure_http: bool) -> Result<Destination, String> {
+    pub fn new(
+        api_key: &str,
+        host: &str,
+        allow_insecure_http: bool,
+    ) -> Result<Destination, String> {
         if api_key.is_empty() || host.is_empty() {
             return Err("the ODP public key or host is empty".to_owned());
         }
@@ -165,7 +169,9 @@ pub fn backoff(retry: u32, unit: f64, retry_after: Option<Duration>) -> Duration
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let at = parse_http_date(value)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -184,7 +190,10 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     ];
     let month = MONTHS.iter().position(|m| m == month)? as u64 + 1;
     let year: u64 = year.parse().ok()?;
-    let hms: Vec<u64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     let [h, m, sec] = hms.as_slice() else {
         return None;
     };
@@ -192,7 +201,11 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
         return None;
     }
     // Days from the civil date (Howard Hinnant's algorithm), for 1970 onwards.
-    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let (y, mo) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
     let era = y / 400;
     let yoe = y - era * 400;
     let doy = (153 * mo + 2) / 5 + day - 1;
@@ -342,7 +355,11 @@ mod tests {
 
     #[test]
     fn events_url_has_exactly_one_slash() {
-        for host in ["https://api.zaius.com", "https://api.zaius.com/", "https://api.zaius.com//"] {
+        for host in [
+            "https://api.zaius.com",
+            "https://api.zaius.com/",
+            "https://api.zaius.com//",
+        ] {
             let d = Destination::new("k", host, false).unwrap();
             assert_eq!(d.events_url(), "https://api.zaius.com/v3/events");
         }
@@ -377,7 +394,12 @@ mod tests {
 
     #[test]
     fn verdict_per_status() {
-        let s = |code| verdict(&Attempt::Status { code, retry_after: None });
+        let s = |code| {
+            verdict(&Attempt::Status {
+                code,
+                retry_after: None,
+            })
+        };
         for code in [200, 202, 204, 301, 399] {
             assert_eq!(s(code), Verdict::Delivered, "{code}");
         }
@@ -392,12 +414,22 @@ mod tests {
 
     #[test]
     fn backoff_doubles_from_200ms_caps_at_1s_with_jitter_in_the_upper_half() {
-        let expected_steps = [(1, 200), (2, 400), (3, 800), (4, 1000), (9, 1000), (40, 1000)];
+        let expected_steps = [
+            (1, 200),
+            (2, 400),
+            (3, 800),
+            (4, 1000),
+            (9, 1000),
+            (40, 1000),
+        ];
         for (retry, step) in expected_steps {
             let step = Duration::from_millis(step);
             assert_eq!(backoff(retry, 0.0, None), step / 2, "retry {retry}");
             assert!(backoff(retry, 0.999_999, None) <= step, "retry {retry}");
-            assert!(backoff(retry, 0.999_999, None) > step * 99 / 100, "retry {retry}");
+            assert!(
+                backoff(retry, 0.999_999, None) > step * 99 / 100,
+                "retry {retry}"
+            );
         }
         // Out-of-range samples are clamped rather than trusted.
         assert_eq!(backoff(1, -3.0, None), Duration::from_millis(100));
@@ -409,7 +441,10 @@ mod tests {
         let ra = |s| Some(Duration::from_secs(s));
         assert_eq!(backoff(1, 0.0, ra(5)), Duration::from_secs(5));
         assert_eq!(backoff(1, 0.0, ra(3600)), Duration::from_secs(60));
-        assert_eq!(backoff(3, 0.0, Some(Duration::ZERO)), Duration::from_millis(400));
+        assert_eq!(
+            backoff(3, 0.0, Some(Duration::ZERO)),
+            Duration::from_millis(400)
+        );
     }
 
     #[test]
@@ -433,7 +468,14 @@ mod tests {
             parse_retry_after("Tue, 29 Feb 2028 12:00:00 GMT", SystemTime::UNIX_EPOCH),
             Some(Duration::from_secs(1_835_438_400))
         );
-        for bad in ["", "-1", "1.5", "soon", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT"] {
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:49:37 GMT",
+        ] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
         }
     }

@@ -32,7 +32,10 @@ pub(crate) fn call(body: impl FnOnce() -> Result<(), Error>) -> c_int {
         Ok(Err(e)) => fail(&e),
         Err(payload) => fail(&Error::with_detail(
             ErrorKind::Internal,
-            format!("internal error in libodp (please report it): {}", panic_text(payload)),
+            format!(
+                "internal error in libodp (please report it): {}",
+                panic_text(payload)
+            ),
         )),
     }
 }
@@ -42,22 +45,26 @@ pub(crate) fn value_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
+/// The bytes of a C string argument that may be NULL (`None`), without the NUL. UTF-8 is
+/// checked by whoever interprets them.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that stays valid for `'a`.
+pub(crate) unsafe fn optional_bytes<'a>(ptr: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+    (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_bytes())
+}
+
 /// A C string argument that may be NULL (`None`).
 ///
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string that stays valid for `'a`.
-pub(crate) unsafe fn optional_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>, Error> {
-    if ptr.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: non-NULL and NUL-terminated by the caller's contract.
-    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
-    std::str::from_utf8(bytes).map(Some).map_err(|e| {
-        Error::with_detail(
-            ErrorKind::InvalidUtf8,
-            format!("{name} is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
-        )
-    })
+pub(crate) unsafe fn optional_str<'a>(
+    ptr: *const c_char,
+    name: &str,
+) -> Result<Option<&'a str>, Error> {
+    // SAFETY: forwarded contract.
+    crate::core::event::utf8(unsafe { optional_bytes(ptr) }, name)
 }
 
 /// A C string argument that must not be NULL.
@@ -82,7 +89,9 @@ mod tests {
     fn last_error() -> String {
         let mut buf = [0 as c_char; 256];
         unsafe { odp_last_error_message(buf.as_mut_ptr(), buf.len()) };
-        unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     #[test]
@@ -92,7 +101,10 @@ mod tests {
         let rc = call(|| panic!("boom {}", 42));
         std::panic::set_hook(prev);
         assert_eq!(rc, OdpResult::ODP_ERR_INTERNAL as c_int);
-        assert_eq!(last_error(), "internal error in libodp (please report it): boom 42");
+        assert_eq!(
+            last_error(),
+            "internal error in libodp (please report it): boom 42"
+        );
         assert_eq!(value_or(7, || panic!("x")), 7);
     }
 
@@ -101,9 +113,18 @@ mod tests {
         let bad = [0x61u8, 0xff, 0x00];
         let e = unsafe { optional_str(bad.as_ptr().cast(), "action") }.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidUtf8);
-        assert_eq!(e.detail(), "action is not valid UTF-8 (invalid byte at offset 1)");
-        assert_eq!(unsafe { optional_str(std::ptr::null(), "x") }.unwrap(), None);
+        assert_eq!(
+            e.detail(),
+            "action is not valid UTF-8 (invalid byte at offset 1)"
+        );
+        assert_eq!(
+            unsafe { optional_str(std::ptr::null(), "x") }.unwrap(),
+            None
+        );
         let e = unsafe { required_str(std::ptr::null(), "config_json") }.unwrap_err();
-        assert_eq!((e.kind(), e.detail()), (ErrorKind::InvalidArgument, "config_json is NULL"));
+        assert_eq!(
+            (e.kind(), e.detail()),
+            (ErrorKind::InvalidArgument, "config_json is NULL")
+        );
     }
 }

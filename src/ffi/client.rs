@@ -4,7 +4,7 @@
 use std::ffi::{c_char, c_int};
 use std::time::Duration;
 
-use super::boundary::{call, null_argument, optional_str, required_str};
+use super::boundary::{call, null_argument, optional_bytes, required_str};
 use super::handles::{self, OdpClient};
 use crate::core::{Client, EventInput, Stats};
 
@@ -78,8 +78,14 @@ fn lookup(handle: *mut OdpClient) -> Result<std::sync::Arc<Client>, crate::core:
 ///
 /// Never blocks on the network: with `sdk_key` the datafile is fetched in the background (see
 /// `odp_client_wait_ready`). Thread safety: any thread.
+///
+/// # Safety
+/// `config_json` is NULL or a NUL-terminated string; `client_out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn odp_client_new(config_json: *const c_char, client_out: *mut *mut OdpClient) -> c_int {
+pub unsafe extern "C" fn odp_client_new(
+    config_json: *const c_char,
+    client_out: *mut *mut OdpClient,
+) -> c_int {
     call(|| {
         if client_out.is_null() {
             return Err(null_argument("client_out"));
@@ -127,13 +133,16 @@ pub extern "C" fn odp_client_wait_ready(client: *mut OdpClient, timeout_ms: u32)
 /// Their total size is limited by `max_event_bytes` (default 64 KiB).
 ///
 /// Returns `ODP_OK`, or, checking in this order: `ODP_ERR_INVALID_ARGUMENT` (NULL client),
-/// `ODP_ERR_INVALID_HANDLE`, `ODP_ERR_INVALID_UTF8`, `ODP_ERR_INVALID_DATA` (over
-/// `max_event_bytes`), `ODP_ERR_INVALID_JSON`, `ODP_ERR_CLOSED`, `ODP_ERR_SDK_NOT_READY`,
+/// `ODP_ERR_INVALID_HANDLE`, `ODP_ERR_INVALID_DATA` (over `max_event_bytes`),
+/// `ODP_ERR_INVALID_UTF8`, `ODP_ERR_INVALID_JSON`, `ODP_ERR_CLOSED`, `ODP_ERR_SDK_NOT_READY`,
 /// `ODP_ERR_INVALID_IDENTIFIERS`, `ODP_ERR_ODP_NOT_ENABLED`, `ODP_ERR_ODP_NOT_INTEGRATED`,
 /// `ODP_ERR_INVALID_ACTION`, `ODP_ERR_INVALID_DATA`, `ODP_ERR_QUEUE_FULL`. A refused event is
 /// discarded; `odp_last_error_message` says why (which key, which value).
 ///
 /// Thread safety: any thread, concurrently with every other call on the same client.
+///
+/// # Safety
+/// Every `char *` argument is NULL or a NUL-terminated string readable for the whole call.
 #[no_mangle]
 pub unsafe extern "C" fn odp_send_event(
     client: *mut OdpClient,
@@ -147,10 +156,10 @@ pub unsafe extern "C" fn odp_send_event(
         // SAFETY: the caller passes NUL-terminated strings or NULL.
         let input = unsafe {
             EventInput {
-                event_type: optional_str(event_type, "event_type")?,
-                action: optional_str(action, "action")?,
-                identifiers_json: optional_str(identifiers_json, "identifiers_json")?,
-                data_json: optional_str(data_json, "data_json")?,
+                event_type: optional_bytes(event_type),
+                action: optional_bytes(action),
+                identifiers_json: optional_bytes(identifiers_json),
+                data_json: optional_bytes(data_json),
             }
         };
         client.send_event(input)
@@ -215,8 +224,14 @@ pub extern "C" fn odp_client_free(client: *mut OdpClient) -> c_int {
 /// `ODP_ERR_INVALID_HANDLE`.
 ///
 /// Thread safety: any thread, concurrently with every other call on the same client.
+///
+/// # Safety
+/// Every `char *` argument is NULL or a NUL-terminated string readable for the whole call.
 #[no_mangle]
-pub unsafe extern "C" fn odp_client_update_datafile(client: *mut OdpClient, datafile_json: *const c_char) -> c_int {
+pub unsafe extern "C" fn odp_client_update_datafile(
+    client: *mut OdpClient,
+    datafile_json: *const c_char,
+) -> c_int {
     call(|| {
         let client = lookup(client)?;
         // SAFETY: the caller passes a NUL-terminated string or NULL.
@@ -232,8 +247,14 @@ pub unsafe extern "C" fn odp_client_update_datafile(client: *mut OdpClient, data
 /// `ODP_ERR_INVALID_HANDLE`.
 ///
 /// Thread safety: any thread, concurrently with every other call on the same client.
+///
+/// # Safety
+/// `stats_out` is NULL or points to a writable `OdpStats`.
 #[no_mangle]
-pub unsafe extern "C" fn odp_client_stats(client: *mut OdpClient, stats_out: *mut OdpStats) -> c_int {
+pub unsafe extern "C" fn odp_client_stats(
+    client: *mut OdpClient,
+    stats_out: *mut OdpStats,
+) -> c_int {
     call(|| {
         let client = lookup(client)?;
         if stats_out.is_null() {

@@ -199,6 +199,9 @@ pub(crate) fn succeed() -> c_int {
 ///
 /// Thread safety: any thread; each thread sees only its own last error. This function does not
 /// change the last error.
+///
+/// # Safety
+/// `buf` is NULL or points to at least `len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn odp_last_error_message(buf: *mut c_char, len: usize) -> usize {
     super::boundary::value_or(0, || {
@@ -225,9 +228,11 @@ pub unsafe extern "C" fn odp_last_error_message(buf: *mut c_char, len: usize) ->
 /// thread.
 #[no_mangle]
 pub extern "C" fn odp_result_name(code: c_int) -> *const c_char {
-    super::boundary::value_or(c"ODP_ERR_UNKNOWN".as_ptr(), || match OdpResult::from_code(code) {
-        Some(c) => c.name().as_ptr().cast(),
-        None => c"ODP_ERR_UNKNOWN".as_ptr(),
+    super::boundary::value_or(c"ODP_ERR_UNKNOWN".as_ptr(), || {
+        match OdpResult::from_code(code) {
+            Some(c) => c.name().as_ptr().cast(),
+            None => c"ODP_ERR_UNKNOWN".as_ptr(),
+        }
     })
 }
 
@@ -239,10 +244,13 @@ pub extern "C" fn odp_result_name(code: c_int) -> *const c_char {
 /// thread.
 #[no_mangle]
 pub extern "C" fn odp_result_message(code: c_int) -> *const c_char {
-    super::boundary::value_or(c"unknown result code".as_ptr(), || match OdpResult::from_code(code) {
-        Some(c) => message_cstr(c),
-        None => c"unknown result code".as_ptr(),
-    })
+    super::boundary::value_or(
+        c"unknown result code".as_ptr(),
+        || match OdpResult::from_code(code) {
+            Some(c) => message_cstr(c),
+            None => c"unknown result code".as_ptr(),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -277,8 +285,14 @@ mod tests {
         assert_eq!(n, 10);
         let got = unsafe { CStr::from_ptr(buf.as_ptr()) };
         assert_eq!(got.to_str().unwrap(), "0123456");
-        assert_eq!(unsafe { odp_last_error_message(std::ptr::null_mut(), 0) }, 10);
-        assert_eq!(unsafe { odp_last_error_message(std::ptr::null_mut(), 5) }, 10);
+        assert_eq!(
+            unsafe { odp_last_error_message(std::ptr::null_mut(), 0) },
+            10
+        );
+        assert_eq!(
+            unsafe { odp_last_error_message(std::ptr::null_mut(), 5) },
+            10
+        );
         succeed();
         let n = unsafe { odp_last_error_message(buf.as_mut_ptr(), buf.len()) };
         assert_eq!(n, 0);

@@ -49,7 +49,9 @@ struct Registry {
 
 static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
     // A fork while another thread holds the registry lock would leave it locked in the child.
-    crate::core::fork::register_lock(|| Box::new(REGISTRY.write().unwrap_or_else(|e| e.into_inner())));
+    crate::core::fork::register_lock(|| {
+        Box::new(REGISTRY.write().unwrap_or_else(|e| e.into_inner()))
+    });
     RwLock::new(Registry {
         slots: Vec::new(),
         free: Vec::new(),
@@ -141,7 +143,10 @@ mod tests {
     use super::*;
 
     fn client() -> Client {
-        Client::from_json(r#"{"odp_api_key":"k","odp_api_host":"http://127.0.0.1:9","flush_interval_ms":0}"#).unwrap()
+        Client::from_json(
+            r#"{"odp_api_key":"k","odp_api_host":"http://127.0.0.1:9","flush_interval_ms":0}"#,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -157,7 +162,10 @@ mod tests {
         assert_eq!(get(h).unwrap_err().kind(), ErrorKind::InvalidHandle);
         assert!(get(h2).is_ok());
         for forged in [1usize, 0xdead_beef, usize::MAX, (h2 as usize) ^ (1 << 20)] {
-            assert_eq!(get(forged as *const OdpClient).unwrap_err().kind(), ErrorKind::InvalidHandle);
+            assert_eq!(
+                get(forged as *const OdpClient).unwrap_err().kind(),
+                ErrorKind::InvalidHandle
+            );
         }
         let local = 5u64;
         assert!(get(&local as *const u64 as *const OdpClient).is_err());

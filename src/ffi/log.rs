@@ -31,7 +31,12 @@ pub enum OdpLogLevel {
 /// `odp_client_flush`, `odp_client_wait_ready` and `odp_client_free`, which could wait on the very
 /// thread that is logging. It should return quickly.
 pub type OdpLogCallback = Option<
-    unsafe extern "C" fn(level: c_int, message: *const c_char, message_len: usize, user_data: *mut c_void),
+    unsafe extern "C" fn(
+        level: c_int,
+        message: *const c_char,
+        message_len: usize,
+        user_data: *mut c_void,
+    ),
 >;
 
 struct CallbackSink {
@@ -45,7 +50,14 @@ impl CallbackSink {
         text.extend_from_slice(message.as_bytes());
         text.push(0);
         // SAFETY: a valid function pointer from the caller; the buffer outlives the call.
-        unsafe { (self.callback)(level as c_int, text.as_ptr().cast(), message.len(), self.user_data) }
+        unsafe {
+            (self.callback)(
+                level as c_int,
+                text.as_ptr().cast(),
+                message.len(),
+                self.user_data,
+            )
+        }
     }
 }
 
@@ -67,7 +79,11 @@ unsafe impl Sync for CallbackSink {}
 /// Thread safety: any thread. A callback already running on another thread may finish its
 /// current message after this returns.
 #[no_mangle]
-pub extern "C" fn odp_set_logger(min_level: c_int, callback: OdpLogCallback, user_data: *mut c_void) -> c_int {
+pub extern "C" fn odp_set_logger(
+    min_level: c_int,
+    callback: OdpLogCallback,
+    user_data: *mut c_void,
+) -> c_int {
     call(|| {
         let level = Level::from_number(i64::from(min_level)).ok_or_else(|| {
             Error::with_detail(
@@ -76,7 +92,10 @@ pub extern "C" fn odp_set_logger(min_level: c_int, callback: OdpLogCallback, use
             )
         })?;
         let sink: Option<Sink> = callback.map(|callback| {
-            let target = CallbackSink { callback, user_data };
+            let target = CallbackSink {
+                callback,
+                user_data,
+            };
             Arc::new(move |level: Level, message: &str| target.emit(level, message)) as Sink
         });
         set_sink(level, sink);

@@ -11,6 +11,20 @@ fn main() {
     println!("cargo:rerun-if-changed=include/odp.h");
 
     let version = std::env::var("CARGO_PKG_VERSION").expect("CARGO_PKG_VERSION");
+    // An ELF SONAME so installed copies can sit side by side per ABI (libodp.so.0 for 0.x).
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("major");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libodp.so.{major}");
+        // Programs linked with -lodp against target/<profile> look for that SONAME at run time:
+        // give it to them next to the library (OUT_DIR is target/<profile>/build/odp-*/out).
+        if let Some(profile_dir) = out_dir.ancestors().nth(3) {
+            let link = profile_dir.join(format!("libodp.so.{major}"));
+            if std::fs::symlink_metadata(&link).is_err() {
+                #[cfg(unix)]
+                let _ = std::os::unix::fs::symlink("libodp.so", &link);
+            }
+        }
+    }
     let part = |name: &str| std::env::var(name).expect(name);
     let mut config =
         cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");

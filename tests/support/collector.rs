@@ -149,6 +149,7 @@ impl Inner {
             ("POST", "/v3/events") => self.events(request),
             ("GET", p) if p.starts_with("/datafiles/") => self.datafile(request, p),
             ("GET", "/health") => Reply::json(200, "{\"ok\":true}"),
+            ("GET", "/_received") => self.report(),
             (_, "/v3/events") => Reply::status(405),
             _ => Reply::json(404, "{\"title\":\"Not Found\",\"status\":404}"),
         }
@@ -264,6 +265,31 @@ impl Inner {
             }
         }
         self.arrived.notify_all();
+    }
+
+    /// What arrived so far, for tests in other languages: unique events, every events request
+    /// (headers and raw body), and the duplicate count.
+    fn report(&self) -> Reply {
+        let r = self.received.lock().unwrap();
+        let requests: Vec<Value> = r
+            .requests
+            .iter()
+            .map(|q| {
+                json!({
+                    "method": q.method,
+                    "path": q.path,
+                    "headers": q.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+                    "body": String::from_utf8_lossy(&q.body),
+                })
+            })
+            .collect();
+        let body = json!({
+            "events": r.events,
+            "event_count": r.event_count,
+            "duplicates": r.duplicates,
+            "requests": requests,
+        });
+        Reply::json(200, body.to_string())
     }
 
     fn datafile(&self, request: &Request, path: &str) -> Reply {

@@ -1,7 +1,7 @@
 # libodp: `make demo` shows it working end to end; `make test` runs every test.
 CARGO ?= cargo
 
-.PHONY: all build demo test test-rust test-c lint header clean
+.PHONY: all build demo test test-rust test-c lint header clean test-sanitize sanitize-address sanitize-thread miri
 
 all: build
 
@@ -24,6 +24,29 @@ test-rust:
 test-c:
 	$(CARGO) build --lib --example collector
 	bash tests/c/run.sh
+
+# Sanitizers (nightly Rust; rustup fetches the components if missing):
+# - the C tests under AddressSanitizer + UBSan,
+# - the C tests under ThreadSanitizer against a TSan-instrumented build of the library,
+# - the core's unit tests under Miri (undefined behaviour, provenance, data races).
+NIGHTLY := +nightly
+TSAN_TARGET := x86_64-unknown-linux-gnu
+
+test-sanitize: sanitize-address sanitize-thread miri
+
+sanitize-address:
+	$(CARGO) build --lib --example collector
+	SANITIZE=address bash tests/c/run.sh
+
+sanitize-thread:
+	rustup component add rust-src --toolchain nightly
+	$(CARGO) build --example collector
+	RUSTFLAGS="-Zsanitizer=thread" $(CARGO) $(NIGHTLY) build -Zbuild-std --target $(TSAN_TARGET) --lib --target-dir target/tsan
+	SANITIZE=thread bash tests/c/run.sh
+
+miri:
+	rustup component add miri rust-src --toolchain nightly
+	MIRIFLAGS=-Zmiri-strict-provenance $(CARGO) $(NIGHTLY) miri test --lib
 
 # Regenerates include/odp.h (build.rs does it on every build; commit the result).
 header:

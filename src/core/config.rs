@@ -300,6 +300,26 @@ impl Config {
             }
         }
 
+        // These end up in a URL path and a header: refuse anything that could change either.
+        if let Some(k) = &sdk_key {
+            if !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+            {
+                return Err(invalid(
+                    "sdk_key",
+                    "may hold only letters, digits and - _ . :",
+                ));
+            }
+        }
+        if let Some(t) = &access_token {
+            if !t.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(invalid(
+                    "datafile_access_token",
+                    "holds control, space or non-ASCII characters",
+                ));
+            }
+        }
         if let Some(sdk_key) = sdk_key {
             let template = url_template.unwrap_or_else(|| {
                 if access_token.is_some() {

@@ -61,11 +61,12 @@ static REGISTRY: Lazy<RwLock<Registry>> = Lazy::new(|| {
 
 fn encode(index: usize, generation: u64) -> *mut OdpClient {
     let token = MAGIC | ((generation as usize) << INDEX_BITS) | (index + 1);
-    token as *mut OdpClient
+    // A token, not an address: no provenance, never dereferenced.
+    std::ptr::without_provenance_mut(token)
 }
 
 fn decode(handle: *const OdpClient) -> Option<(usize, u64)> {
-    let token = handle as usize;
+    let token = handle.addr();
     if token & MAGIC_MASK != MAGIC {
         return None;
     }
@@ -161,9 +162,11 @@ mod tests {
         assert_ne!(h, h2);
         assert_eq!(get(h).unwrap_err().kind(), ErrorKind::InvalidHandle);
         assert!(get(h2).is_ok());
-        for forged in [1usize, 0xdead_beef, usize::MAX, (h2 as usize) ^ (1 << 20)] {
+        for forged in [1usize, 0xdead_beef, usize::MAX, h2.addr() ^ (1 << 20)] {
             assert_eq!(
-                get(forged as *const OdpClient).unwrap_err().kind(),
+                get(std::ptr::without_provenance(forged))
+                    .unwrap_err()
+                    .kind(),
                 ErrorKind::InvalidHandle
             );
         }

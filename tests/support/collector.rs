@@ -70,7 +70,8 @@ struct Inner {
 
 /// A running collector; stops when dropped.
 pub struct Collector {
-    server: HttpServer,
+    server: Mutex<Option<HttpServer>>,
+    port: u16,
     inner: Arc<Inner>,
 }
 
@@ -158,9 +159,19 @@ impl Inner {
     fn events(&self, request: &Request) -> Reply {
         let n = self.events_requests.fetch_add(1, Ordering::SeqCst);
         let fault = self.fault.lock().unwrap().clone();
-        if let Some(reply) = fault.and_then(|f| f(request, n)) {
-            self.record_request(request, false);
-            return reply;
+        match fault.and_then(|f| f(request, n)) {
+            Some(Reply::Process(inner)) => {
+                // Take the events as a healthy server would, then lose the answer.
+                if let Ok(Value::Array(events)) = serde_json::from_slice::<Value>(&request.body) {
+                    self.accept(request, events);
+                }
+                return *inner;
+            }
+            Some(reply) => {
+                self.record_request(request, false);
+                return reply;
+            }
+            None => {}
         }
         let (fail_first, fail_status, delay, api_key) = {
             let c = self.config.lock().unwrap();
@@ -356,9 +367,12 @@ impl Collector {
             datafile_requests: Mutex::new(Vec::new()),
             datafile_fault: Mutex::new(None),
         });
-        let handler_inner = inner.clone();
-        let server = HttpServer::start(port, Arc::new(move |r: &Request| handler_inner.handle(r)))?;
-        let collector = Collector { server, inner };
+        let server = Self::listen(&inner, port)?;
+        let collector = Collector {
+            port: server.port(),
+            server: Mutex::new(Some(server)),
+            inner,
+        };
         // By default the datafile points ODP at this collector.
         let key = collector
             .inner
@@ -372,6 +386,45 @@ impl Collector {
         Ok(collector)
     }
 
+    fn listen(inner: &Arc<Inner>, port: u16) -> std::io::Result<HttpServer> {
+        let handler_inner = inner.clone();
+        HttpServer::start(port, Arc::new(move |r: &Request| handler_inner.handle(r)))
+    }
+
+    /// Stops listening (connections are refused, open ones reset) or listens again on the
+    /// same port, keeping everything received.
+    pub fn set_down(&self, down: bool) {
+        let mut server = self.server.lock().unwrap();
+        if down {
+            *server = None;
+        } else if server.is_none() {
+            // The old listener's thread may take a moment to let go of the port.
+            for _ in 0..100 {
+                match Self::listen(&self.inner, self.port) {
+                    Ok(s) => {
+                        *server = Some(s);
+                        return;
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+            panic!("cannot listen on port {} again", self.port);
+        }
+    }
+
+    /// Resets chosen connections as soon as they are accepted.
+    pub fn set_accept_fault(&self, fault: impl Fn(usize) -> bool + Send + Sync + 'static) {
+        if let Some(s) = self.server.lock().unwrap().as_ref() {
+            s.set_accept_fault(Some(Arc::new(fault)));
+        }
+    }
+
+    pub fn clear_accept_fault(&self) {
+        if let Some(s) = self.server.lock().unwrap().as_ref() {
+            s.set_accept_fault(None);
+        }
+    }
+
     /// A collector on a free port that accepts any key.
     pub fn new() -> Collector {
         Collector::start(CollectorConfig {
@@ -382,15 +435,19 @@ impl Collector {
     }
 
     pub fn url(&self) -> String {
-        self.server.url()
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     pub fn port(&self) -> u16 {
-        self.server.port()
+        self.port
     }
 
     pub fn connections_accepted(&self) -> usize {
-        self.server.connections_accepted()
+        self.server
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or(0, HttpServer::connections_accepted)
     }
 
     /// A `datafile_url_template` pointing at this collector.

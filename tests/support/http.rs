@@ -60,6 +60,9 @@ pub enum Reply {
     Reset,
     /// Send the status line and headers announcing a body, then a part of it, then reset.
     Truncated { status: u16 },
+    /// For the collector: record the request's events as received, then answer with the inner
+    /// reply (a lost response: the client cannot know the server has them).
+    Process(Box<Reply>),
 }
 
 impl Reply {
@@ -101,9 +104,13 @@ impl Reply {
 /// Decides the answer to each request; called concurrently from connection threads.
 pub type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
+/// Decides, per accepted connection (0, 1, …), whether to reset it at once.
+pub type AcceptFault = dyn Fn(usize) -> bool + Send + Sync;
+
 /// A running server; stops (and resets every open connection) when dropped.
 pub struct HttpServer {
     addr: SocketAddr,
+    accept_fault: Arc<Mutex<Option<Arc<AcceptFault>>>>,
     stopping: Arc<AtomicBool>,
     connections: Arc<Mutex<Vec<TcpStream>>>,
     accepted: Arc<AtomicUsize>,
@@ -281,6 +288,7 @@ fn answer(stream: &mut TcpStream, reply: Reply, stopping: &AtomicBool) -> bool {
             reset(stream);
             false
         }
+        Reply::Process(inner) => answer(stream, *inner, stopping),
     }
 }
 
@@ -292,7 +300,9 @@ impl HttpServer {
         let stopping = Arc::new(AtomicBool::new(false));
         let connections: Arc<Mutex<Vec<TcpStream>>> = Arc::new(Mutex::new(Vec::new()));
         let accepted = Arc::new(AtomicUsize::new(0));
+        let accept_fault: Arc<Mutex<Option<Arc<AcceptFault>>>> = Arc::new(Mutex::new(None));
         {
+            let accept_fault = accept_fault.clone();
             let stopping = stopping.clone();
             let connections = connections.clone();
             let accepted = accepted.clone();
@@ -306,6 +316,11 @@ impl HttpServer {
                         let Ok(stream) = stream else { continue };
                         let _ = stream.set_nodelay(true);
                         let id = accepted.fetch_add(1, Ordering::Relaxed);
+                        let fault = accept_fault.lock().unwrap().clone();
+                        if fault.is_some_and(|f| f(id)) {
+                            reset(&stream);
+                            continue;
+                        }
                         if let Ok(clone) = stream.try_clone() {
                             connections.lock().unwrap().push(clone);
                         }
@@ -321,6 +336,7 @@ impl HttpServer {
         }
         Ok(HttpServer {
             addr,
+            accept_fault,
             stopping,
             connections,
             accepted,
@@ -334,6 +350,11 @@ impl HttpServer {
 
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// Resets chosen connections as soon as they are accepted (before any byte is read).
+    pub fn set_accept_fault(&self, fault: Option<Arc<AcceptFault>>) {
+        *self.accept_fault.lock().unwrap() = fault;
     }
 
     /// Connections accepted so far.

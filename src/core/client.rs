@@ -8,55 +8,12 @@ use super::config::{Config, Source};
 use super::datafile::{self, Datafile, FetchTarget, PollSink};
 use super::dispatcher::{self, Hold};
 use super::error::{Error, ErrorKind, Result};
-use super::event::{self, CommonData, Data, Identifiers};
+use super::event::{self, CommonData, EventInput};
 use super::fork;
 use super::log::{log, Level};
 use super::queue::{Queue, QueuedEvent, Stats};
 use super::routes::Routes;
 use super::transport::{Destination, Transport};
-
-/// One call's event, as the caller gave it: bytes that should be UTF-8 (the core checks, so
-/// every binding reports bad text the same way). `None` stands for a NULL pointer.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EventInput<'a> {
-    /// ODP event type; `None` or `""` means `"fullstack"`.
-    pub event_type: Option<&'a [u8]>,
-    /// ODP action; must not be empty.
-    pub action: Option<&'a [u8]>,
-    /// A JSON object of string values.
-    pub identifiers_json: Option<&'a [u8]>,
-    /// A JSON object of scalar values, or `None`.
-    pub data_json: Option<&'a [u8]>,
-}
-
-impl<'a> EventInput<'a> {
-    /// An input from Rust strings.
-    pub fn new(
-        event_type: Option<&'a str>,
-        action: Option<&'a str>,
-        identifiers_json: Option<&'a str>,
-        data_json: Option<&'a str>,
-    ) -> EventInput<'a> {
-        EventInput {
-            event_type: event_type.map(str::as_bytes),
-            action: action.map(str::as_bytes),
-            identifiers_json: identifiers_json.map(str::as_bytes),
-            data_json: data_json.map(str::as_bytes),
-        }
-    }
-
-    fn size(&self) -> usize {
-        [
-            self.event_type,
-            self.action,
-            self.identifiers_json,
-            self.data_json,
-        ]
-        .iter()
-        .map(|s| s.map_or(0, <[u8]>::len))
-        .sum()
-    }
-}
 
 /// Where a client is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,68 +263,37 @@ impl Client {
 
     fn try_send(&self, input: EventInput<'_>) -> Result<()> {
         let config = &self.shared.config;
-        if input.size() > config.max_event_bytes {
-            self.lock()?.queue.count_rejected_invalid();
-            return Err(Error::because(
+        // Everything that depends on the input alone, encoding included, happens before the
+        // lock, so the lock covers only the state checks and the push.
+        let oversize = input.size() > config.max_event_bytes;
+        let prepared = if oversize {
+            Err(Error::because(
                 ErrorKind::InvalidData,
                 format_args!(
                     "the event's inputs total {} bytes, over the limit of {} (max_event_bytes)",
                     input.size(),
                     config.max_event_bytes
                 ),
-            ));
-        }
-        let text = (|| {
-            Ok::<_, Error>((
-                event::utf8(input.event_type, "event_type")?,
-                event::utf8(input.action, "action")?,
-                event::utf8(input.identifiers_json, "identifiers_json")?,
-                event::utf8(input.data_json, "data_json")?,
             ))
-        })();
-        let (event_type, action, identifiers_json, data_json) = match text {
-            Ok(t) => t,
-            Err(e) => {
-                self.lock()?.queue.count_rejected_invalid();
-                return Err(e);
-            }
+        } else {
+            event::prepare(&input, &self.shared.common)
         };
-        let identifiers = Identifiers::parse(identifiers_json);
-        let data = Data::parse(data_json);
-        let action = event::check_action(action);
-        let undecodable = [identifiers.as_ref().err(), data.as_ref().err()]
-            .into_iter()
-            .flatten()
-            .find(|e| e.kind() == ErrorKind::InvalidJson)
-            .cloned();
-        if let Some(e) = undecodable {
-            self.lock()?.queue.count_rejected_invalid();
-            return Err(e);
-        }
-        // Encode before taking the lock, so the lock covers only the state checks and the push.
-        let body = match (&identifiers, &action, &data) {
-            (Ok(ids), Ok(action), Ok(data)) => {
-                let mut ids = ids.clone();
-                ids.normalise();
-                let id = event::new_idempotence_id();
-                let id = std::str::from_utf8(&id).unwrap_or_default();
-                Some(event::encode(
-                    event_type,
-                    action,
-                    &ids,
-                    data,
-                    &self.shared.common,
-                    id,
-                ))
-            }
-            _ => None,
-        };
-
         let mut st = self.lock()?;
         let checked = (|| {
-            match st.lifecycle {
-                Lifecycle::Open => {}
-                _ => return Err(Error::new(ErrorKind::Closed)),
+            let input_error = prepared.as_ref().err();
+            let input_error_of =
+                |kinds: &[ErrorKind]| input_error.filter(|e| kinds.contains(&e.kind())).cloned();
+            // Input that cannot be decoded is reported whatever the client's state.
+            if oversize {
+                return Err(input_error
+                    .cloned()
+                    .unwrap_or_else(|| Error::new(ErrorKind::InvalidData)));
+            }
+            if let Some(e) = input_error_of(&[ErrorKind::InvalidUtf8, ErrorKind::InvalidJson]) {
+                return Err(e);
+            }
+            if st.lifecycle != Lifecycle::Open {
+                return Err(Error::new(ErrorKind::Closed));
             }
             if let DatafileState::Missing { cause, .. } = &st.datafile {
                 return Err(match cause {
@@ -378,26 +304,32 @@ impl Client {
                     None => Error::new(ErrorKind::SdkNotReady),
                 });
             }
-            identifiers?;
+            if let Some(e) = input_error_of(&[ErrorKind::InvalidIdentifiers]) {
+                return Err(e);
+            }
             if config.odp_disabled {
                 return Err(Error::new(ErrorKind::OdpNotEnabled));
             }
             let route = st.routes.current().map_err(not_integrated)?;
-            action?;
-            data?;
+            // What is left of the input's errors comes last: the action, then the data.
+            if let Some(e) = input_error {
+                return Err(e.clone());
+            }
             Ok(route)
         })();
-        let route = match checked {
-            Ok(route) => route,
-            Err(e) => {
+        let (route, body) = match (checked, prepared) {
+            (Ok(route), Ok(body)) => (route, body),
+            (Err(e), _) | (_, Err(e)) => {
                 st.queue.count_rejected_invalid();
                 return Err(e);
             }
         };
-        let body = body.unwrap_or_default().into_boxed_slice();
         let queued = st
             .queue
-            .push(QueuedEvent { body, route })
+            .push(QueuedEvent {
+                body: body.into_boxed_slice(),
+                route,
+            })
             .map_err(|_| Error::new(ErrorKind::QueueFull))?;
         if queued == 1 || queued >= config.batch_size || config.flush_interval.is_zero() {
             self.shared.wake_dispatcher(&mut st);

@@ -434,6 +434,75 @@ pub fn encode(
     out
 }
 
+/// One call's event, as the caller gave it: bytes that should be UTF-8 (the core checks, so
+/// every binding reports bad text the same way). `None` stands for a NULL pointer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventInput<'a> {
+    /// ODP event type; `None` or `""` means `"fullstack"`.
+    pub event_type: Option<&'a [u8]>,
+    /// ODP action; must not be empty.
+    pub action: Option<&'a [u8]>,
+    /// A JSON object of string values.
+    pub identifiers_json: Option<&'a [u8]>,
+    /// A JSON object of scalar values, or `None`.
+    pub data_json: Option<&'a [u8]>,
+}
+
+impl<'a> EventInput<'a> {
+    /// An input from Rust strings.
+    pub fn new(
+        event_type: Option<&'a str>,
+        action: Option<&'a str>,
+        identifiers_json: Option<&'a str>,
+        data_json: Option<&'a str>,
+    ) -> EventInput<'a> {
+        EventInput {
+            event_type: event_type.map(str::as_bytes),
+            action: action.map(str::as_bytes),
+            identifiers_json: identifiers_json.map(str::as_bytes),
+            data_json: data_json.map(str::as_bytes),
+        }
+    }
+
+    /// Total bytes of the inputs.
+    pub fn size(&self) -> usize {
+        [
+            self.event_type,
+            self.action,
+            self.identifiers_json,
+            self.data_json,
+        ]
+        .iter()
+        .map(|s| s.map_or(0, <[u8]>::len))
+        .sum()
+    }
+}
+
+/// Every check that depends on the input alone, then the encoding with a fresh
+/// `idempotence_id`: the whole per-event work of `send_event` except the client's state.
+///
+/// The first failure is returned in SPEC order: undecodable input (`InvalidUtf8`, then
+/// `InvalidJson`) before anything else, then `InvalidIdentifiers`, `InvalidAction`,
+/// `InvalidData`. The client interleaves its state checks between these.
+pub fn prepare(input: &EventInput<'_>, common: &CommonData) -> Result<Vec<u8>> {
+    let event_type = utf8(input.event_type, "event_type")?;
+    let action = utf8(input.action, "action")?;
+    let identifiers = Identifiers::parse(utf8(input.identifiers_json, "identifiers_json")?);
+    let data = Data::parse(utf8(input.data_json, "data_json")?);
+    for result in [identifiers.as_ref().err(), data.as_ref().err()] {
+        if let Some(e) = result.filter(|e| e.kind() == ErrorKind::InvalidJson) {
+            return Err(e.clone());
+        }
+    }
+    let mut identifiers = identifiers?;
+    let action = check_action(action)?;
+    let data = data?;
+    identifiers.normalise();
+    let id = new_idempotence_id();
+    let id = std::str::from_utf8(&id).unwrap_or_default();
+    Ok(encode(event_type, action, &identifiers, &data, common, id))
+}
+
 /// A fresh random (v4) UUID, lowercase and hyphenated.
 pub fn new_idempotence_id() -> [u8; 36] {
     let mut buf = [0u8; 36];
@@ -724,6 +793,42 @@ mod tests {
         assert_eq!(u.get_version_num(), 4);
         assert_eq!(s, s.to_lowercase());
         assert_eq!(s.len(), 36);
+    }
+
+    #[test]
+    fn prepare_reports_the_first_failure_in_spec_order() {
+        let common = CommonData::new("libodp", "0.1.0");
+        let kind = |t: Option<&str>, a: Option<&str>, i: Option<&str>, d: Option<&str>| {
+            prepare(&EventInput::new(t, a, i, d), &common)
+                .map(|_| ())
+                .map_err(|e| e.kind())
+        };
+        let bad_utf8 = EventInput {
+            action: Some(&[0xff][..]),
+            ..EventInput::new(None, None, Some("{"), None)
+        };
+        assert_eq!(
+            prepare(&bad_utf8, &common).unwrap_err().kind(),
+            ErrorKind::InvalidUtf8
+        );
+        assert_eq!(
+            kind(None, None, Some("{}"), Some("{")),
+            Err(ErrorKind::InvalidJson),
+            "JSON before identifiers"
+        );
+        assert_eq!(
+            kind(None, None, Some("{}"), Some("[]")),
+            Err(ErrorKind::InvalidIdentifiers)
+        );
+        assert_eq!(
+            kind(None, Some(""), Some(r#"{"a":"b"}"#), Some("[]")),
+            Err(ErrorKind::InvalidAction)
+        );
+        assert_eq!(
+            kind(None, Some("x"), Some(r#"{"a":"b"}"#), Some("[]")),
+            Err(ErrorKind::InvalidData)
+        );
+        assert_eq!(kind(None, Some("x"), Some(r#"{"a":"b"}"#), None), Ok(()));
     }
 
     #[test]

@@ -12,7 +12,8 @@ pub mod queue;
 pub mod routes;
 pub mod transport;
 
-pub use client::{Client, EventInput};
+pub use client::Client;
 pub use config::Config;
 pub use error::{Error, ErrorKind};
+pub use event::EventInput;
 pub use queue::Stats;

@@ -1,7 +1,7 @@
 # libodp: `make demo` shows it working end to end; `make test` runs every test.
 CARGO ?= cargo
 
-.PHONY: all build demo test test-rust test-c lint header clean test-sanitize sanitize-address sanitize-thread miri
+.PHONY: all build demo test test-rust test-c test-go lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
 
 all: build
 
@@ -11,7 +11,7 @@ build:
 demo:
 	bash examples/demo.sh
 
-test: lint test-rust test-c
+test: lint test-rust test-c test-go
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -24,6 +24,20 @@ test-rust:
 test-c:
 	$(CARGO) build --lib --example collector
 	bash tests/c/run.sh
+
+# Go binding: vet, race detector, and the quickstart against the collector.
+test-go:
+	$(CARGO) build --release --lib --example collector
+	test -z "$$(gofmt -l bindings/go examples/go)"
+	cd bindings/go && go vet ./... && go test -race -count=1 ./...
+	cd examples/go && go vet ./...
+	bash examples/go/run_quickstart.sh
+
+# Fuzzing (nightly Rust, cargo-fuzz): FUZZ_SECONDS per target (default 60). Crashers land in
+# fuzz/regressions/, replayed by `make test` (tests/fuzz_regressions.rs).
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	bash fuzz/run.sh
 
 # Sanitizers (nightly Rust; rustup fetches the components if missing):
 # - the C tests under AddressSanitizer + UBSan,

@@ -167,7 +167,7 @@ fn flush_waits_for_delivery_and_times_out_against_a_hung_server() {
     assert_eq!(e.kind(), ErrorKind::Timeout);
     assert_eq!(
         e.detail(),
-        "flush timed out after 300 ms; 1 events still pending"
+        "flush timed out after 300 ms; 1 event still pending"
     );
     assert_eq!(c.stats().unwrap().pending, 1);
     assert_books_balance(&c.stats().unwrap());

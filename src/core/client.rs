@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::config::{Config, Source};
 use super::datafile::{self, Datafile, FetchTarget, PollSink};
 use super::dispatcher::{self, Hold};
-use super::error::{Error, ErrorKind, Result};
+use super::error::{events, Error, ErrorKind, Result};
 use super::event::{self, CommonData, EventInput};
 use super::fork;
 use super::log::{log, Level};
@@ -360,9 +360,9 @@ impl Client {
                 break Err(Error::with_detail(
                     ErrorKind::Timeout,
                     format!(
-                        "flush timed out after {} ms; {} events still pending",
+                        "flush timed out after {} ms; {} still pending",
                         timeout.as_millis(),
-                        st.queue.stats().pending
+                        events(st.queue.stats().pending)
                     ),
                 ));
             }
@@ -422,12 +422,14 @@ impl Client {
         if left > 0 {
             log!(
                 Level::Warn,
-                "closed with {left} events undelivered (dropped, reason shutdown)"
+                "closed with {} undelivered (dropped, reason shutdown)",
+                events(left)
             );
             return Err(Error::with_detail(
                 ErrorKind::Timeout,
                 format!(
-                    "close could not deliver {left} events within {} ms; they were dropped (reason shutdown)",
+                    "close could not deliver {} within {} ms; dropped (reason shutdown)",
+                    events(left),
                     timeout.as_millis()
                 ),
             ));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::client::{Lifecycle, Shared, State};
-use super::error::{Error, ErrorKind, Result};
+use super::error::{events, Error, ErrorKind, Result};
 use super::event;
 use super::log::{log, Level};
 use super::queue::Settlement;
@@ -324,7 +324,8 @@ fn deliver(
             Verdict::Delivered => {
                 log!(
                     Level::Debug,
-                    "delivered {n} events to {} ({})",
+                    "delivered {} to {} ({})",
+                    events(n as u64),
                     dest.events_url(),
                     describe(&result)
                 );
@@ -333,8 +334,9 @@ fn deliver(
             Verdict::Drop => {
                 log!(
                     Level::Warn,
-                    "ODP event send failed ({}); dropping the batch of {n} events, the server will not accept it",
-                    describe(&result)
+                    "ODP event send failed ({}); dropping the batch of {}, the server will not accept it",
+                    describe(&result),
+                    events(n as u64)
                 );
                 return Settlement::Rejected;
             }
@@ -343,8 +345,9 @@ fn deliver(
         if attempt >= max_attempts && !closing {
             log!(
                 Level::Warn,
-                "ODP event send failed ({}) after {attempt} attempts; the batch of {n} events stays queued for the next flush",
-                describe(&result)
+                "ODP event send failed ({}) after {attempt} attempts; the batch of {} stays queued for the next flush",
+                describe(&result),
+                events(n as u64)
             );
             return Settlement::Returned;
         }

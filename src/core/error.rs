@@ -115,5 +115,13 @@ impl fmt::Display for Error {
     }
 }
 
+/// "1 event", "2 events": counts in messages.
+pub(crate) fn events(n: impl Into<u64>) -> String {
+    match n.into() {
+        1 => "1 event".to_owned(),
+        n => format!("{n} events"),
+    }
+}
+
 /// Result alias of the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,4 +2,5 @@
 #![allow(dead_code)]
 
 pub mod collector;
+pub mod fuzz_props;
 pub mod http;

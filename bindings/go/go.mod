@@ -1,0 +1,3 @@
+module github.com/libodp/libodp/bindings/go
+
+go 1.21

@@ -1,7 +1,8 @@
 # libodp: `make demo` shows it working end to end; `make test` runs every test.
 CARGO ?= cargo
+PREFIX ?= /usr/local
 
-.PHONY: all build demo test test-rust test-c test-go lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
+.PHONY: all build demo install test test-rust test-c test-cpp test-packaging test-go lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
 
 all: build
 
@@ -11,7 +12,7 @@ build:
 demo:
 	bash examples/demo.sh
 
-test: lint test-rust test-c test-go
+test: lint test-rust test-c test-cpp test-packaging test-go
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -24,6 +25,19 @@ test-rust:
 test-c:
 	$(CARGO) build --lib --example collector
 	bash tests/c/run.sh
+
+# Library, headers, pkg-config and CMake files under $(PREFIX); DESTDIR stages.
+install:
+	DESTDIR="$(DESTDIR)" bash bindings/c/install.sh "$(PREFIX)"
+
+# C++ wrapper: GoogleTest via ctest, then the binaries under valgrind (VALGRIND=0 skips).
+test-cpp:
+	bash tests/cpp/run.sh
+
+# Install into a temp prefix; build the C and C++ quickstarts with pkg-config (shared and
+# static) and CMake find_package(odp); run each against a collector.
+test-packaging:
+	bash tests/packaging/run.sh
 
 # Go binding: vet, race detector, and the quickstart against the collector.
 test-go:

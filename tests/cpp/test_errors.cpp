@@ -29,22 +29,37 @@ odp::Error thrown_by(const std::function<void()>& f) {
   return odp::Error(ODP_OK, "");
 }
 
-// Checks that `e` is the failure `code` with exactly `detail`.
-void expect_error(const odp::Error& e, odp::Errc code, const std::string& detail) {
+// What a detail must be: the whole text where the contract fixes it (the SDKs' messages, the
+// wrapper's own), or a fragment (the key, the value, the position) where only that is promised.
+struct Detail {
+  std::string text;
+  bool exact;
+};
+Detail exactly(std::string text) { return {std::move(text), true}; }
+Detail containing(std::string text) { return {std::move(text), false}; }
+
+void expect_detail(const std::string& actual, const Detail& expected) {
+  if (expected.exact)
+    EXPECT_EQ(actual, expected.text);
+  else
+    EXPECT_NE(actual.find(expected.text), std::string::npos) << "detail: " << actual;
+}
+
+// Checks that `e` is the failure `code` with the expected detail, and what() = "NAME: detail".
+void expect_error(const odp::Error& e, odp::Errc code, const Detail& detail) {
   EXPECT_EQ(e.errc(), code);
   EXPECT_EQ(e.value(), static_cast<int>(code));
   EXPECT_EQ(e.code(), code);
   EXPECT_STREQ(e.name(), odp_result_name(static_cast<int>(code)));
-  EXPECT_EQ(e.detail(), detail);
-  EXPECT_EQ(std::string(e.what()), std::string(e.name()) + ": " + detail);
+  expect_detail(e.detail(), detail);
+  EXPECT_EQ(std::string(e.what()), std::string(e.name()) + ": " + e.detail());
 }
 
-// Checks that the std::error_code form reported `code` and that last_error_message() has the
-// same detail as the exception form.
-void expect_ec(const std::error_code& ec, odp::Errc code, const std::string& detail) {
+// Checks that the std::error_code form reported `code`, and last_error_message() the detail.
+void expect_ec(const std::error_code& ec, odp::Errc code, const Detail& detail) {
   EXPECT_EQ(ec, code);
   EXPECT_EQ(&ec.category(), &odp::error_category());
-  EXPECT_EQ(odp::last_error_message(), detail);
+  expect_detail(odp::last_error_message(), detail);
 }
 
 std::string direct_config(const std::string& host, const std::string& extra = "") {
@@ -58,7 +73,7 @@ const odp::Identifiers kUser{{"fs_user_id", "u1"}};
 
 TEST(ConfigErrors, InvalidJson) {
   const auto e = thrown_by([] { odp::Client c("{\"sdk_key\":"); });
-  const std::string detail = "configuration is not valid JSON: EOF while parsing a value at line 1 column 11";
+  const Detail detail = containing("configuration is not valid JSON: EOF while parsing a value at line 1 column 11");
   expect_error(e, odp::Errc::invalid_json, detail);
   std::error_code ec;
   odp::Client c = odp::Client::create("{\"sdk_key\":", ec);
@@ -68,11 +83,11 @@ TEST(ConfigErrors, InvalidJson) {
 
 TEST(ConfigErrors, UnknownKeyIsNamed) {
   const auto e = thrown_by([] { odp::Client c(odp::Object{{"sdk_keyy", "AbC123"}}); });
-  expect_error(e, odp::Errc::invalid_config, R"(invalid configuration: unknown key "sdk_keyy")");
+  expect_error(e, odp::Errc::invalid_config, containing(R"("sdk_keyy")"));
   std::error_code ec;
   odp::Client c = odp::Client::create(odp::Object{{"sdk_keyy", "AbC123"}}, ec);
   EXPECT_FALSE(c);
-  expect_ec(ec, odp::Errc::invalid_config, R"(invalid configuration: unknown key "sdk_keyy")");
+  expect_ec(ec, odp::Errc::invalid_config, exactly(e.detail()));
 }
 
 TEST(ConfigErrors, WrongTypeAndConflictingSources) {
@@ -92,7 +107,7 @@ TEST(ConfigErrors, InvalidStaticDatafile) {
 
 TEST(ConfigErrors, NulByteIsRefusedBeforeTheLibrary) {
   const std::string_view config("{}\0{\"sdk_key\":\"a\"}", 18);
-  const std::string detail = "the configuration contains a NUL byte, which a C string cannot carry";
+  const Detail detail = exactly("the configuration contains a NUL byte, which a C string cannot carry");
   expect_error(thrown_by([&] { odp::Client c(config); }), odp::Errc::invalid_argument, detail);
   std::error_code ec;
   odp::Client c = odp::Client::create(config, ec);
@@ -115,13 +130,15 @@ class SendErrors : public ::testing::Test {
   Collector collector;
   odp::Client client{direct_config(collector.url())};
 
-  // Both forms of a send refused by the library (or the wrapper) with `code` and `detail`.
+  // Both forms of a send refused by the library (or the wrapper) with `code` and `detail`; the
+  // two forms report the very same detail.
   void expect_refused(const std::function<void(std::error_code*)>& send, odp::Errc code,
-                      const std::string& detail) {
-    expect_error(thrown_by([&] { send(nullptr); }), code, detail);
+                      const Detail& detail) {
+    const odp::Error e = thrown_by([&] { send(nullptr); });
+    expect_error(e, code, detail);
     std::error_code ec;
     send(&ec);
-    expect_ec(ec, code, detail);
+    expect_ec(ec, code, exactly(e.detail()));
   }
 
   void TearDown() override {
@@ -139,7 +156,7 @@ TEST_F(SendErrors, EmptyAction) {
         if (ec) client.send_event("", kUser, {}, *ec);
         else client.send_event("", kUser);
       },
-      odp::Errc::invalid_action, "ODP action is not valid (cannot be empty)");
+      odp::Errc::invalid_action, exactly("ODP action is not valid (cannot be empty)"));
   EXPECT_EQ(client.stats().rejected_invalid, 2u);
 }
 
@@ -149,7 +166,7 @@ TEST_F(SendErrors, EmptyIdentifiers) {
         if (ec) client.send_event("a", {}, {}, *ec);
         else client.send_event("a", {});
       },
-      odp::Errc::invalid_identifiers, "ODP events must have at least one key-value pair in identifiers");
+      odp::Errc::invalid_identifiers, exactly("ODP events must have at least one key-value pair in identifiers"));
 }
 
 TEST_F(SendErrors, NonStringIdentifier) {
@@ -158,8 +175,7 @@ TEST_F(SendErrors, NonStringIdentifier) {
         if (ec) client.send_event_json("a", R"({"fs_user_id":1})", "", *ec);
         else client.send_event_json("a", R"({"fs_user_id":1})");
       },
-      odp::Errc::invalid_identifiers,
-      R"(ODP identifiers are not valid: the value of "fs_user_id" is a number; identifier values must be strings)");
+      odp::Errc::invalid_identifiers, containing(R"("fs_user_id")"));
 }
 
 TEST_F(SendErrors, NumberBeyond2To53) {
@@ -169,8 +185,8 @@ TEST_F(SendErrors, NumberBeyond2To53) {
         if (ec) client.send_event("a", kUser, data, *ec);
         else client.send_event("a", kUser, data);
       },
-      odp::Errc::invalid_data,
-      "ODP data is not valid: the value of \"n\" (9007199254740993) is beyond \xC2\xB1" "2^53, the largest number sent exactly");
+      odp::Errc::invalid_data, containing("ODP data is not valid"));
+  EXPECT_NE(odp::last_error_message().find("9007199254740993"), std::string::npos);
 }
 
 TEST_F(SendErrors, UnsignedBeyondInt64StaysExact) {
@@ -186,8 +202,7 @@ TEST_F(SendErrors, NestedDataAsRawJson) {
         if (ec) client.send_event_json("a", R"({"fs_user_id":"u"})", R"({"x":{"y":1}})", *ec);
         else client.send_event_json("a", R"({"fs_user_id":"u"})", R"({"x":{"y":1}})");
       },
-      odp::Errc::invalid_data,
-      R"(ODP data is not valid: the value of "x" is an object; values must be strings, numbers, booleans or null)");
+      odp::Errc::invalid_data, containing(R"(ODP data is not valid: the value of "x")"));
 }
 
 TEST_F(SendErrors, NonFiniteNumberHasNoJsonForm) {
@@ -205,7 +220,7 @@ TEST_F(SendErrors, MalformedRawJson) {
         if (ec) client.send_event_json("a", R"({"fs_user_id":)", "", *ec);
         else client.send_event_json("a", R"({"fs_user_id":)");
       },
-      odp::Errc::invalid_json, "identifiers is not valid JSON: EOF while parsing a value at line 1 column 14");
+      odp::Errc::invalid_json, containing("line 1 column 14"));
 }
 
 TEST_F(SendErrors, InvalidUtf8) {
@@ -215,7 +230,7 @@ TEST_F(SendErrors, InvalidUtf8) {
         if (ec) client.send_event("a", ids, {}, *ec);
         else client.send_event("a", ids);
       },
-      odp::Errc::invalid_utf8, "identifiers_json is not valid UTF-8 (invalid byte at offset 16)");
+      odp::Errc::invalid_utf8, containing("offset 16"));
 }
 
 TEST_F(SendErrors, NulByteInActionOrTypeIsRefusedBeforeTheLibrary) {
@@ -225,13 +240,13 @@ TEST_F(SendErrors, NulByteInActionOrTypeIsRefusedBeforeTheLibrary) {
         if (ec) client.send_event(action, kUser, {}, *ec);
         else client.send_event(action, kUser);
       },
-      odp::Errc::invalid_argument, "the action contains a NUL byte, which a C string cannot carry");
+      odp::Errc::invalid_argument, exactly("the action contains a NUL byte, which a C string cannot carry"));
   expect_refused(
       [&](std::error_code* ec) {
         if (ec) client.send_event("a", kUser, {}, std::string_view("t\0", 2), *ec);
         else client.send_event("a", kUser, {}, std::string_view("t\0", 2));
       },
-      odp::Errc::invalid_argument, "the event type contains a NUL byte, which a C string cannot carry");
+      odp::Errc::invalid_argument, exactly("the event type contains a NUL byte, which a C string cannot carry"));
   // The library never saw these calls.
   EXPECT_EQ(client.stats().rejected_invalid, 0u);
 }
@@ -241,7 +256,7 @@ TEST_F(SendErrors, LibraryErrorAfterAWrapperErrorIsTheLibrarys) {
   client.send_event(std::string_view("a\0", 2), kUser, {}, ec);
   EXPECT_EQ(ec, odp::Errc::invalid_argument);
   client.send_event("", kUser, {}, ec);
-  expect_ec(ec, odp::Errc::invalid_action, "ODP action is not valid (cannot be empty)");
+  expect_ec(ec, odp::Errc::invalid_action, exactly("ODP action is not valid (cannot be empty)"));
 }
 
 // --- client states -----------------------------------------------------------------------------
@@ -249,16 +264,16 @@ TEST_F(SendErrors, LibraryErrorAfterAWrapperErrorIsTheLibrarys) {
 TEST(StateErrors, OdpDisabled) {
   odp::Client client(direct_config("http://127.0.0.1:9", R"(,"odp_disabled":true)"));
   expect_error(thrown_by([&] { client.send_event("a", kUser); }), odp::Errc::odp_not_enabled,
-               "ODP is not enabled");
+               exactly("ODP is not enabled"));
   std::error_code ec;
   client.send_event("a", kUser, {}, ec);
-  expect_ec(ec, odp::Errc::odp_not_enabled, "ODP is not enabled");
+  expect_ec(ec, odp::Errc::odp_not_enabled, exactly("ODP is not enabled"));
 }
 
 TEST(StateErrors, OdpNotIntegrated) {
   odp::Client client(odp::Object{{"datafile", R"({"version":"4","revision":"1","integrations":[]})"}});
   expect_error(thrown_by([&] { client.send_event("a", kUser); }), odp::Errc::odp_not_integrated,
-               "ODP is not integrated");
+               exactly("ODP is not integrated"));
 }
 
 TEST(StateErrors, SdkNotReadyThenWaitReadyTimesOut) {
@@ -296,7 +311,7 @@ TEST(StateErrors, QueueFull) {
       R"(,"queue_capacity":1,"flush_interval_ms":60000,"shutdown_timeout_ms":10)"));
   client.send_event("first", kUser);
   expect_error(thrown_by([&] { client.send_event("second", kUser); }), odp::Errc::queue_full,
-               "ODP EventQueue is full");
+               exactly("ODP EventQueue is full"));
   std::error_code ec;
   client.send_event("third", kUser, {}, ec);
   EXPECT_EQ(ec, ODP_ERR_QUEUE_FULL);
@@ -312,10 +327,11 @@ TEST(StateErrors, FlushAndCloseTimeOutAgainstASlowServer) {
 
   const auto f = thrown_by([&] { client.flush(50ms); });
   EXPECT_EQ(f.errc(), odp::Errc::timeout);
-  EXPECT_EQ(f.detail(), "flush timed out after 50 ms; 1 events still pending");
+  EXPECT_NE(f.detail().find("50 ms"), std::string::npos) << f.detail();
+  EXPECT_NE(f.detail().find("pending"), std::string::npos) << f.detail();
   std::error_code ec;
   client.flush(20ms, ec);
-  expect_ec(ec, odp::Errc::timeout, "flush timed out after 20 ms; 1 events still pending");
+  expect_ec(ec, odp::Errc::timeout, containing("20 ms"));
 
   const auto c = thrown_by([&] { client.close(50ms); });
   EXPECT_EQ(c.errc(), odp::Errc::timeout);
@@ -329,14 +345,14 @@ TEST(StateErrors, ClosedClientRefusesWork) {
   odp::Client client(direct_config("http://127.0.0.1:9"));
   client.close(1s);
   client.close(1s);  // closing again is fine
-  expect_error(thrown_by([&] { client.send_event("a", kUser); }), odp::Errc::closed, "client is closed");
+  expect_error(thrown_by([&] { client.send_event("a", kUser); }), odp::Errc::closed, containing("closed"));
   EXPECT_EQ(thrown_by([&] { client.flush(1s); }).errc(), odp::Errc::closed);
   EXPECT_EQ(thrown_by([&] { client.wait_ready(1s); }).errc(), odp::Errc::closed);
   EXPECT_EQ(thrown_by([&] { client.update_datafile(support::datafile("2", "k", "http://127.0.0.1:9")); }).errc(),
             odp::Errc::closed);
   std::error_code ec;
   client.send_event("a", kUser, {}, ec);
-  expect_ec(ec, odp::Errc::closed, "client is closed");
+  expect_ec(ec, odp::Errc::closed, containing("closed"));
   client.stats(ec);
   EXPECT_FALSE(ec);
 }
@@ -351,7 +367,7 @@ TEST(StateErrors, InvalidDatafileUpdateKeepsTheCurrentOne) {
   client.update_datafile("not json", ec);
   EXPECT_EQ(ec, odp::Errc::invalid_datafile);
   client.update_datafile(std::string_view("{\0}", 3), ec);
-  expect_ec(ec, odp::Errc::invalid_argument, "the datafile contains a NUL byte, which a C string cannot carry");
+  expect_ec(ec, odp::Errc::invalid_argument, exactly("the datafile contains a NUL byte, which a C string cannot carry"));
 
   client.send_event("still", kUser);
   client.flush(10s);
@@ -367,7 +383,7 @@ TEST(HandleErrors, EmptyClientIsANullHandle) {
   EXPECT_FALSE(client);
   EXPECT_EQ(client.native_handle(), nullptr);
   expect_error(thrown_by([&] { client.send_event("a", kUser); }), odp::Errc::invalid_argument,
-               "client is NULL");
+               containing("NULL"));
   EXPECT_EQ(thrown_by([&] { client.flush(1s); }).errc(), odp::Errc::invalid_argument);
   EXPECT_EQ(thrown_by([&] { client.close(1s); }).errc(), odp::Errc::invalid_argument);
   EXPECT_EQ(thrown_by([&] { client.wait_ready(1s); }).errc(), odp::Errc::invalid_argument);
@@ -378,7 +394,7 @@ TEST(HandleErrors, EmptyClientIsANullHandle) {
   EXPECT_EQ(ec, std::errc::invalid_argument);
   EXPECT_EQ(s.accepted, 0u);
   client.flush(1s, ec);
-  expect_ec(ec, odp::Errc::invalid_argument, "client is NULL");
+  expect_ec(ec, odp::Errc::invalid_argument, containing("NULL"));
 }
 
 TEST(HandleErrors, HandleFreedBehindTheWrappersBackIsInvalid) {

@@ -287,8 +287,8 @@ impl<'a> Identifiers<'a> {
 }
 
 /// Stable sort by key, then keep the last of each run of equal keys.
-fn sort_and_keep_last<V>(pairs: &mut Vec<(Cow<'_, str>, V)>) {
-    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+fn sort_and_keep_last<K: AsRef<str> + PartialEq, V>(pairs: &mut Vec<(K, V)>) {
+    pairs.sort_by(|a, b| a.0.as_ref().as_bytes().cmp(b.0.as_ref().as_bytes()));
     // `dedup_by` keeps the first of a run; reversing the run order keeps the last instead.
     pairs.reverse();
     pairs.dedup_by(|later, earlier| later.0 == earlier.0);
@@ -362,9 +362,77 @@ pub fn check_action(action: Option<&str>) -> Result<&str> {
     }
 }
 
+/// Index of the first byte that JSON must escape (`"`, `\`, or below 0x20), or `bytes.len()`.
+/// Eight bytes at a time: most strings in events need no escaping at all.
+fn escape_free_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[i..i + 8]);
+        let x = u64::from_le_bytes(word);
+        // A byte below 0x20, or equal to '"' or '\': the classic "has less than" and "has
+        // zero" tests. Bytes >= 0x80 can set the "less than" bit falsely; the byte loop below
+        // sorts those out.
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        if below_space
+            | has_zero(x ^ (ONES * u64::from(b'"')))
+            | has_zero(x ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            break;
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .unwrap_or(bytes.len() - i)
+}
+
+/// Appends `s` as a JSON string, escaped exactly as serde_json (and Go) escape: `"`, `\`, and
+/// control characters; everything else, non-ASCII included, is written as is.
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut rest = bytes;
+    loop {
+        let clean = escape_free_prefix(rest);
+        out.extend_from_slice(&rest[..clean]);
+        let Some(&b) = rest.get(clean) else { break };
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x08 => b'b',
+            0x0c => b'f',
+            _ => b'u',
+        };
+        out.push(b'\\');
+        out.push(short);
+        if short == b'u' {
+            out.extend_from_slice(&[
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
+        }
+        rest = &rest[clean + 1..];
+    }
+    out.push(b'"');
+}
+
+/// A value in the merged data: the common data's strings, or the caller's values.
+enum Field<'a> {
+    Str(&'a str),
+    Value(&'a Scalar<'a>),
 }
 
 /// Encodes one event as it goes on the wire (SPEC §5): `{"type":…,"action":…,"identifiers":{…},
@@ -382,23 +450,25 @@ pub fn encode(
         Some(t) if !t.is_empty() => t,
         _ => DEFAULT_EVENT_TYPE,
     };
-    let mut merged: Vec<(Cow<'_, str>, Scalar<'_>)> = Vec::with_capacity(4 + data.0.len());
-    for (k, v) in [
-        ("data_source", common.data_source.as_str()),
-        ("data_source_type", "sdk"),
-        ("data_source_version", common.data_source_version.as_str()),
-        ("idempotence_id", idempotence_id),
-    ] {
-        merged.push((Cow::Borrowed(k), Scalar::Str(Cow::Borrowed(v))));
-    }
-    merged.extend(
-        data.0
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(k.as_ref()), v.clone())),
-    );
+    let mut merged: Vec<(&str, Field<'_>)> = Vec::with_capacity(4 + data.0.len());
+    merged.extend([
+        ("data_source", Field::Str(&common.data_source)),
+        ("data_source_type", Field::Str("sdk")),
+        (
+            "data_source_version",
+            Field::Str(&common.data_source_version),
+        ),
+        ("idempotence_id", Field::Str(idempotence_id)),
+    ]);
+    merged.extend(data.0.iter().map(|(k, v)| (k.as_ref(), Field::Value(v))));
     sort_and_keep_last(&mut merged);
 
-    let mut out = Vec::with_capacity(192 + 32 * merged.len());
+    let ids_len: usize = identifiers
+        .pairs()
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum();
+    let data_len: usize = merged.iter().map(|(k, _)| k.len() + 28).sum();
+    let mut out = Vec::with_capacity(48 + event_type.len() + action.len() + ids_len + data_len);
     out.extend_from_slice(b"{\"type\":");
     write_json_str(&mut out, event_type);
     out.extend_from_slice(b",\"action\":");
@@ -420,14 +490,23 @@ pub fn encode(
         write_json_str(&mut out, k);
         out.push(b':');
         let _ = match v {
-            Scalar::Str(s) => serde_json::to_writer(&mut out, s.as_ref()),
-            Scalar::Bool(b) => serde_json::to_writer(&mut out, b),
-            Scalar::Null => out.write_all(b"null").map_err(serde_json::Error::io),
-            Scalar::UInt(n) => serde_json::to_writer(&mut out, n),
-            Scalar::Int(n) => serde_json::to_writer(&mut out, n),
-            Scalar::Float(x) => serde_json::to_writer(&mut out, x),
-            // Rejected by Data::parse.
-            Scalar::Object | Scalar::Array => out.write_all(b"null").map_err(serde_json::Error::io),
+            Field::Str(s) | Field::Value(Scalar::Str(Cow::Borrowed(s))) => {
+                write_json_str(&mut out, s);
+                Ok(())
+            }
+            Field::Value(Scalar::Str(Cow::Owned(s))) => {
+                write_json_str(&mut out, s);
+                Ok(())
+            }
+            Field::Value(Scalar::Bool(b)) => out.write_all(if *b { b"true" } else { b"false" }),
+            Field::Value(Scalar::UInt(n)) => write!(out, "{n}"),
+            Field::Value(Scalar::Int(n)) => write!(out, "{n}"),
+            // serde_json's float form (shortest round trip, `50.0` for whole numbers).
+            Field::Value(Scalar::Float(x)) => {
+                serde_json::to_writer(&mut out, x).map_err(std::io::Error::other)
+            }
+            // Objects and arrays never get here (Data::parse refuses them).
+            Field::Value(Scalar::Null | Scalar::Object | Scalar::Array) => out.write_all(b"null"),
         };
     }
     out.extend_from_slice(b"}}");
@@ -498,16 +577,9 @@ pub fn prepare(input: &EventInput<'_>, common: &CommonData) -> Result<Vec<u8>> {
     let action = check_action(action)?;
     let data = data?;
     identifiers.normalise();
-    let id = new_idempotence_id();
+    let id = super::ids::new_idempotence_id();
     let id = std::str::from_utf8(&id).unwrap_or_default();
     Ok(encode(event_type, action, &identifiers, &data, common, id))
-}
-
-/// A fresh random (v4) UUID, lowercase and hyphenated.
-pub fn new_idempotence_id() -> [u8; 36] {
-    let mut buf = [0u8; 36];
-    uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
-    buf
 }
 
 /// Wraps encoded events into the request body: a JSON array.
@@ -784,51 +856,30 @@ mod tests {
     }
 
     #[test]
-    fn idempotence_ids_are_fresh_lowercase_v4() {
-        let a = new_idempotence_id();
-        let b = new_idempotence_id();
-        assert_ne!(a, b);
-        let s = std::str::from_utf8(&a).unwrap();
-        let u = uuid::Uuid::parse_str(s).unwrap();
-        assert_eq!(u.get_version_num(), 4);
-        assert_eq!(s, s.to_lowercase());
-        assert_eq!(s.len(), 36);
-    }
-
-    #[test]
-    fn prepare_reports_the_first_failure_in_spec_order() {
-        let common = CommonData::new("libodp", "0.1.0");
-        let kind = |t: Option<&str>, a: Option<&str>, i: Option<&str>, d: Option<&str>| {
-            prepare(&EventInput::new(t, a, i, d), &common)
-                .map(|_| ())
-                .map_err(|e| e.kind())
-        };
-        let bad_utf8 = EventInput {
-            action: Some(&[0xff][..]),
-            ..EventInput::new(None, None, Some("{"), None)
-        };
-        assert_eq!(
-            prepare(&bad_utf8, &common).unwrap_err().kind(),
-            ErrorKind::InvalidUtf8
-        );
-        assert_eq!(
-            kind(None, None, Some("{}"), Some("{")),
-            Err(ErrorKind::InvalidJson),
-            "JSON before identifiers"
-        );
-        assert_eq!(
-            kind(None, None, Some("{}"), Some("[]")),
-            Err(ErrorKind::InvalidIdentifiers)
-        );
-        assert_eq!(
-            kind(None, Some(""), Some(r#"{"a":"b"}"#), Some("[]")),
-            Err(ErrorKind::InvalidAction)
-        );
-        assert_eq!(
-            kind(None, Some("x"), Some(r#"{"a":"b"}"#), Some("[]")),
-            Err(ErrorKind::InvalidData)
-        );
-        assert_eq!(kind(None, Some("x"), Some(r#"{"a":"b"}"#), None), Ok(()));
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        let all: String = (0u32..0x80)
+            .filter_map(char::from_u32)
+            .chain("é☃😀\u{2028}".chars())
+            .collect();
+        let long = format!("{}\u{1}{}é\\", "x".repeat(17), "y".repeat(9));
+        for s in [
+            all.as_str(),
+            "",
+            "plain",
+            "\"q\"",
+            "a\\b",
+            "\u{7f}",
+            "exactly8",
+            "ééééé\"",
+            &long,
+        ] {
+            let mut ours = Vec::new();
+            write_json_str(&mut ours, s);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod dispatcher;
 pub mod error;
 pub mod event;
 pub(crate) mod fork;
+pub mod ids;
 pub mod log;
 pub mod queue;
 pub mod routes;

@@ -106,7 +106,11 @@ fn wire_format_and_headers_match_the_spec_byte_for_byte() {
 #[test]
 fn twenty_five_events_with_batch_ten_go_as_ten_ten_five() {
     let collector = Collector::new();
-    let c = client(&collector, r#","batch_size":10,"flush_interval_ms":60000"#);
+    // One request at a time, to see keep-alive reuse a single connection.
+    let c = client(
+        &collector,
+        r#","batch_size":10,"flush_interval_ms":60000,"max_concurrent_requests":1"#,
+    );
     for i in 0..25 {
         send(&c, &format!("a{i}")).unwrap();
     }
@@ -122,6 +126,36 @@ fn twenty_five_events_with_batch_ten_go_as_ten_ten_five() {
     // Keep-alive: one connection for all three requests.
     let conns: Vec<usize> = collector.requests().iter().map(|r| r.connection).collect();
     assert_eq!(conns, [conns[0]; 3]);
+}
+
+#[test]
+fn a_backlog_is_sent_over_several_connections_at_once() {
+    let collector = Collector::new();
+    // A slow server: one request at a time would take 20 x 100 ms.
+    collector.set_fault(|_, _| {
+        Some(Reply::Process(Box::new(Reply::Delay(
+            Duration::from_millis(100),
+            Box::new(Reply::status(202)),
+        ))))
+    });
+    let c = client(
+        &collector,
+        r#","batch_size":10,"flush_interval_ms":60000,"max_concurrent_requests":4"#,
+    );
+    for i in 0..200 {
+        send(&c, &format!("a{i}")).unwrap();
+    }
+    c.flush(30 * SECOND).unwrap();
+    assert_eq!(collector.event_count(), 200);
+    let connections: std::collections::HashSet<usize> =
+        collector.requests().iter().map(|r| r.connection).collect();
+    assert!(
+        connections.len() > 1 && connections.len() <= 4,
+        "{} connections",
+        connections.len()
+    );
+    let s = c.stats().unwrap();
+    assert_eq!((s.delivered, s.batches_sent, s.pending), (200, 20, 0));
 }
 
 #[test]

@@ -100,7 +100,7 @@ static int throughput(long events, int batch, const char *url) {
     OdpStats s;
     long i, full = 0;
     uint64_t t0, t1;
-    snprintf(extra, sizeof extra, ",\"batch_size\":%d,\"queue_capacity\":100000", batch);
+    snprintf(extra, sizeof extra, ",\"batch_size\":%d,\"queue_capacity\":%ld", batch, events);
     client = make_client(url, extra);
     t0 = now_ns();
     for (i = 0; i < events;) {

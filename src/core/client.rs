@@ -11,7 +11,7 @@ use super::error::{events, Error, ErrorKind, Result};
 use super::event::{self, CommonData, EventInput};
 use super::fork;
 use super::log::{log, Level};
-use super::queue::{Queue, QueuedEvent, Stats};
+use super::queue::{Queue, Stats};
 use super::routes::Routes;
 use super::transport::{Destination, Transport};
 
@@ -46,9 +46,12 @@ pub(crate) struct State {
     pub(crate) routes: Routes,
     pub(crate) datafile: DatafileState,
     pub(crate) transport: Transport,
-    /// The dispatcher is parked on `dispatcher_cv` waiting for work.
-    pub(crate) dispatcher_waiting: bool,
-    pub(crate) dispatcher_running: bool,
+    /// Sender threads alive (at most `max_concurrent_requests`; started as the queue backs up).
+    pub(crate) senders: usize,
+    /// Sender threads parked on `dispatcher_cv` waiting for work.
+    pub(crate) senders_idle: usize,
+    /// A wake-up was sent and no sender has taken it yet (so the next one is not needed).
+    pub(crate) wake_pending: bool,
     /// Threads blocked in `flush`; while any wait, the dispatcher sends without waiting for
     /// batches to fill.
     pub(crate) flush_waiters: usize,
@@ -65,8 +68,10 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     common: CommonData,
     pub(crate) state: Mutex<State>,
-    /// Wakes the dispatcher (new work, close) and interrupts its retry pauses.
+    /// Wakes idle senders: new work, close.
     pub(crate) dispatcher_cv: Condvar,
+    /// Interrupts senders pausing before a retry: close.
+    pub(crate) pause_cv: Condvar,
     /// Wakes the datafile poller (close).
     poller_cv: Condvar,
     /// Wakes `flush`, `close` and `wait_ready` callers when something settled or loaded.
@@ -80,10 +85,10 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Wakes the dispatcher if it is parked waiting for work.
+    /// Wakes an idle sender, if one is parked and none has been woken already.
     pub(crate) fn wake_dispatcher(&self, st: &mut State) {
-        if st.dispatcher_waiting {
-            st.dispatcher_waiting = false;
+        if st.senders_idle > 0 && !st.wake_pending {
+            st.wake_pending = true;
             self.dispatcher_cv.notify_one();
         }
     }
@@ -178,8 +183,9 @@ impl Client {
                 routes,
                 datafile,
                 transport: Transport::new(),
-                dispatcher_waiting: false,
-                dispatcher_running: false,
+                senders: 0,
+                senders_idle: 0,
+                wake_pending: false,
                 flush_waiters: 0,
                 due_at: None,
                 hold: None,
@@ -187,6 +193,7 @@ impl Client {
             }),
             config,
             dispatcher_cv: Condvar::new(),
+            pause_cv: Condvar::new(),
             poller_cv: Condvar::new(),
             progress_cv: Condvar::new(),
         });
@@ -196,6 +203,7 @@ impl Client {
                 // Let whichever thread did start exit.
                 st.lifecycle = Lifecycle::Closed;
                 shared.dispatcher_cv.notify_all();
+                shared.pause_cv.notify_all();
                 shared.poller_cv.notify_all();
                 return Err(e);
             }
@@ -230,8 +238,9 @@ impl Client {
         // The old connection pool may have been locked by a thread that no longer exists.
         std::mem::forget(std::mem::take(&mut st.transport));
         st.queue = Queue::new(self.shared.config.queue_capacity);
-        st.dispatcher_waiting = false;
-        st.dispatcher_running = false;
+        st.senders = 0;
+        st.senders_idle = 0;
+        st.wake_pending = false;
         st.flush_waiters = 0;
         st.due_at = None;
         st.hold = None;
@@ -326,11 +335,8 @@ impl Client {
         };
         let queued = st
             .queue
-            .push(QueuedEvent {
-                body: body.into_boxed_slice(),
-                route,
-            })
-            .map_err(|_| Error::new(ErrorKind::QueueFull))?;
+            .push(body.into_boxed_slice(), route)
+            .map_err(|()| Error::new(ErrorKind::QueueFull))?;
         if queued == 1 || queued >= config.batch_size || config.flush_interval.is_zero() {
             self.shared.wake_dispatcher(&mut st);
         }
@@ -345,14 +351,20 @@ impl Client {
         if st.lifecycle != Lifecycle::Open {
             return Err(Error::new(ErrorKind::Closed));
         }
+        // Events are numbered in acceptance order: everything before `target` must settle.
         let target = st.queue.stats().accepted;
-        if st.queue.settled() >= target {
+        let settled = |st: &State| {
+            st.queue
+                .oldest_unsettled()
+                .is_none_or(|oldest| oldest >= target)
+        };
+        if settled(&st) {
             return Ok(());
         }
         st.flush_waiters += 1;
         self.shared.wake_dispatcher(&mut st);
         let result = loop {
-            if st.queue.settled() >= target {
+            if settled(&st) {
                 break Ok(());
             }
             let now = Instant::now();
@@ -397,8 +409,9 @@ impl Client {
             }
         }
         self.shared.dispatcher_cv.notify_all();
+        self.shared.pause_cv.notify_all();
         self.shared.poller_cv.notify_all();
-        while st.dispatcher_running && st.lifecycle != Lifecycle::Closed {
+        while st.senders > 0 && st.lifecycle != Lifecycle::Closed {
             let now = Instant::now();
             if now >= deadline {
                 break;
@@ -417,6 +430,7 @@ impl Client {
         let left = st.queue.abandon();
         st.lifecycle = Lifecycle::Closed;
         self.shared.dispatcher_cv.notify_all();
+        self.shared.pause_cv.notify_all();
         self.shared.progress_cv.notify_all();
         drop(st);
         if left > 0 {

@@ -54,6 +54,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Attempts per batch in one flush.
     pub max_attempts: u32,
+    /// Most requests in flight at once (one sender thread each, started only when batches back
+    /// up).
+    pub max_concurrent_requests: usize,
     /// Used by `odp_client_free` on a client that was not closed.
     pub shutdown_timeout: Duration,
     /// `data_source` of the common data.
@@ -79,6 +82,7 @@ impl Default for Config {
             queue_capacity: 10_000,
             request_timeout: Duration::from_millis(10_000),
             max_attempts: 3,
+            max_concurrent_requests: 4,
             shutdown_timeout: Duration::from_millis(2000),
             data_source: "libodp".to_owned(),
             data_source_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -103,6 +107,7 @@ const KNOWN_KEYS: &[&str] = &[
     "queue_capacity",
     "request_timeout_ms",
     "max_attempts",
+    "max_concurrent_requests",
     "shutdown_timeout_ms",
     "data_source",
     "data_source_version",
@@ -231,6 +236,9 @@ impl Config {
                 defaults.request_timeout,
             )?,
             max_attempts: f.integer("max_attempts", 1..=100)?.unwrap_or(3) as u32,
+            max_concurrent_requests: f
+                .integer("max_concurrent_requests", 1..=64)?
+                .map_or(defaults.max_concurrent_requests, |v| v as usize),
             shutdown_timeout: f.millis(
                 "shutdown_timeout_ms",
                 0..=MAX_MILLIS,
@@ -386,6 +394,7 @@ mod tests {
         assert_eq!(c.queue_capacity, 10_000);
         assert_eq!(c.request_timeout, Duration::from_secs(10));
         assert_eq!(c.max_attempts, 3);
+        assert_eq!(c.max_concurrent_requests, 4);
         assert_eq!(c.shutdown_timeout, Duration::from_secs(2));
         assert_eq!(c.data_source, "libodp");
         assert_eq!(c.data_source_version, env!("CARGO_PKG_VERSION"));
@@ -479,6 +488,10 @@ mod tests {
             (
                 r#"{"sdk_key":"k","max_attempts":0}"#,
                 "\"max_attempts\" must be an integer from 1 to 100 (got 0)",
+            ),
+            (
+                r#"{"sdk_key":"k","max_concurrent_requests":65}"#,
+                "\"max_concurrent_requests\" must be an integer from 1 to 64 (got 65)",
             ),
             (
                 r#"{"sdk_key":"k","odp_disabled":"yes"}"#,

@@ -148,30 +148,47 @@ fn snapshot(st: &State, shared: &Shared) -> Snapshot {
     }
 }
 
-/// Starts the dispatcher thread of a client (the caller holds the state lock).
+/// Starts one sender thread of a client (the caller holds the state lock). A client starts
+/// with one; more start, up to `max_concurrent_requests`, while full batches wait and every
+/// sender is busy, so a slow or distant server does not cap throughput at one batch per round
+/// trip. Threads stay bounded: never one per event or per batch.
 pub(crate) fn spawn(shared: &Arc<Shared>, st: &mut State) -> Result<()> {
     let worker = Arc::clone(shared);
     let transport = st.transport.clone();
     std::thread::Builder::new()
-        .name("odp-dispatcher".into())
+        .name("odp-sender".into())
         .spawn(move || run(&worker, &transport))
         .map_err(|e| {
             Error::with_detail(
                 ErrorKind::Internal,
-                format!("cannot start the dispatcher thread: {e}"),
+                format!("cannot start a sender thread: {e}"),
             )
         })?;
-    st.dispatcher_running = true;
+    st.senders += 1;
     Ok(())
 }
 
-fn run(shared: &Shared, transport: &Transport) {
+/// After taking a batch: if full batches still wait, get another sender on them.
+fn share_the_backlog(shared: &Arc<Shared>, st: &mut State) {
+    if st.queue.len() < shared.config.batch_size {
+        return;
+    }
+    if st.senders_idle > 0 {
+        shared.wake_dispatcher(st);
+    } else if st.senders < shared.config.max_concurrent_requests && st.lifecycle == Lifecycle::Open
+    {
+        // Best effort: the senders already running carry on if no thread can be started.
+        let _ = spawn(shared, st);
+    }
+}
+
+fn run(shared: &Arc<Shared>, transport: &Transport) {
     // Whatever happens, tell `close` the thread is gone.
     struct Exit<'a>(&'a Shared);
     impl Drop for Exit<'_> {
         fn drop(&mut self) {
             let mut st = self.0.lock();
-            st.dispatcher_running = false;
+            st.senders -= 1;
             self.0.progress_cv.notify_all();
         }
     }
@@ -186,9 +203,13 @@ fn run(shared: &Shared, transport: &Transport) {
             st.due_at = Some(now + shared.config.flush_interval);
         }
         match plan(&snapshot(&st, shared), now) {
-            Plan::Exit => return,
+            Plan::Exit => {
+                // Others may be parked; let them see the exit too.
+                shared.dispatcher_cv.notify_all();
+                return;
+            }
             Plan::Wait(until) => {
-                st.dispatcher_waiting = true;
+                st.senders_idle += 1;
                 st = match until {
                     None => shared
                         .dispatcher_cv
@@ -202,7 +223,8 @@ fn run(shared: &Shared, transport: &Transport) {
                             .0
                     }
                 };
-                st.dispatcher_waiting = false;
+                st.senders_idle -= 1;
+                st.wake_pending = false;
                 continue;
             }
             Plan::Send => {}
@@ -214,11 +236,14 @@ fn run(shared: &Shared, transport: &Transport) {
             continue;
         };
         let draining = st.routes.is_draining(route);
-        let batch = st.queue.take_batch(shared.config.batch_size);
+        let Some(batch) = st.queue.take_batch(shared.config.batch_size) else {
+            continue;
+        };
+        share_the_backlog(shared, &mut st);
         drop(st);
 
-        let body = event::batch_body(batch.iter().map(|e| &*e.body));
-        let outcome = deliver(shared, transport, &dest, &body, batch.len());
+        let body = event::batch_body(batch.events.iter().map(|e| &*e.body));
+        let outcome = deliver(shared, transport, &dest, &body, batch.events.len());
 
         st = shared.lock();
         match outcome {
@@ -238,8 +263,8 @@ fn run(shared: &Shared, transport: &Transport) {
             }
         }
         st.queue.settle(batch, outcome);
-        let head = st.queue.head_route();
-        st.routes.forget_older_than(head);
+        let oldest = st.queue.oldest_route();
+        st.routes.forget_older_than(oldest);
         shared.progress_cv.notify_all();
     }
 }
@@ -275,7 +300,7 @@ fn pause(shared: &Shared, d: Duration) -> bool {
                 && !matches!(st.lifecycle, Lifecycle::Closing { deadline } if now >= deadline);
         }
         st = shared
-            .dispatcher_cv
+            .pause_cv
             .wait_timeout(st, limit - now)
             .unwrap_or_else(|e| e.into_inner())
             .0;

@@ -3,14 +3,33 @@
 
 use std::collections::VecDeque;
 
-/// One accepted event, encoded for the wire, and the destination generation ("route") that was
-/// current when it was accepted.
+/// One accepted event, encoded for the wire, with its place in the order of acceptance and the
+/// destination generation ("route") that was current when it was accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedEvent {
     /// The event's JSON object.
     pub body: Box<[u8]>,
     /// Which destination it belongs to (see the client's routes).
     pub route: u32,
+    /// 0 for the first event the client accepted, 1 for the next, …
+    pub seq: u64,
+}
+
+/// Events taken from the queue to be sent together; give it back with [`Queue::settle`].
+#[derive(Debug)]
+pub struct Batch {
+    /// The events, oldest first.
+    pub events: Vec<QueuedEvent>,
+    ticket: u64,
+}
+
+/// What the queue remembers of a batch in flight.
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    ticket: u64,
+    first_seq: u64,
+    route: u32,
+    len: usize,
 }
 
 /// Counters of a client, as `odp_client_stats` reports them.
@@ -47,13 +66,16 @@ pub enum Settlement {
     Returned,
 }
 
-/// A FIFO of encoded events, bounded by `capacity` counting the batch in flight.
+/// A FIFO of encoded events in acceptance order, bounded by `capacity` counting the batches in
+/// flight. Several batches may be in flight at once; they may settle in any order.
 #[derive(Debug)]
 pub struct Queue {
     events: VecDeque<QueuedEvent>,
-    in_flight: usize,
+    in_flight: Vec<InFlight>,
+    in_flight_events: usize,
+    next_ticket: u64,
     capacity: usize,
-    /// Set when `close` gave up: the in-flight batch was already counted as dropped, so its
+    /// Set when `close` gave up: batches in flight were already counted as dropped, so their
     /// late outcome must not be counted again.
     abandoned: bool,
     stats: Stats,
@@ -64,26 +86,28 @@ impl Queue {
     pub fn new(capacity: usize) -> Queue {
         Queue {
             events: VecDeque::new(),
-            in_flight: 0,
+            in_flight: Vec::new(),
+            in_flight_events: 0,
+            next_ticket: 0,
             capacity,
             abandoned: false,
             stats: Stats::default(),
         }
     }
 
-    /// Queued events (not counting the batch in flight).
+    /// Queued events (not counting batches in flight).
     pub fn len(&self) -> usize {
         self.events.len()
     }
 
-    /// True when nothing is queued (a batch may still be in flight).
+    /// True when nothing is queued (batches may still be in flight).
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
 
     /// True when another event would exceed the capacity.
     pub fn is_full(&self) -> bool {
-        self.events.len() + self.in_flight >= self.capacity
+        self.events.len() + self.in_flight_events >= self.capacity
     }
 
     /// The route of the oldest queued event.
@@ -91,66 +115,108 @@ impl Queue {
         self.events.front().map(|e| e.route)
     }
 
-    /// Accepts an event. Returns the number queued after it, or `Err` when full (the caller
-    /// counts and reports that; nothing queued is evicted).
-    pub fn push(&mut self, event: QueuedEvent) -> Result<usize, QueuedEvent> {
+    /// Accepts an event: it gets the next sequence number. Returns the number queued after it,
+    /// or `Err` when full (the caller reports that; nothing queued is evicted).
+    pub fn push(&mut self, body: Box<[u8]>, route: u32) -> Result<usize, ()> {
         if self.is_full() {
             self.stats.rejected_queue_full += 1;
-            return Err(event);
+            return Err(());
         }
-        self.events.push_back(event);
+        self.events.push_back(QueuedEvent {
+            body,
+            route,
+            seq: self.stats.accepted,
+        });
         self.stats.accepted += 1;
         Ok(self.events.len())
     }
 
     /// Takes up to `max` events from the head, all of the head's route, and marks them in flight.
-    pub fn take_batch(&mut self, max: usize) -> Vec<QueuedEvent> {
-        let Some(route) = self.head_route() else {
-            return Vec::new();
-        };
+    pub fn take_batch(&mut self, max: usize) -> Option<Batch> {
+        let head = self.events.front()?;
+        let (route, first_seq) = (head.route, head.seq);
         let n = self
             .events
             .iter()
             .take(max)
             .take_while(|e| e.route == route)
             .count();
-        self.in_flight += n;
-        self.events.drain(..n).collect()
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.in_flight.push(InFlight {
+            ticket,
+            first_seq,
+            route,
+            len: n,
+        });
+        self.in_flight_events += n;
+        Some(Batch {
+            events: self.events.drain(..n).collect(),
+            ticket,
+        })
     }
 
-    /// Records how the batch in flight ended. A returned batch goes back to the head, in order.
-    pub fn settle(&mut self, batch: Vec<QueuedEvent>, how: Settlement) {
+    /// Records how a batch ended. A returned batch goes back in acceptance order (normally at
+    /// the head), to be sent again.
+    pub fn settle(&mut self, batch: Batch, how: Settlement) {
         if self.abandoned {
             return;
         }
-        let n = batch.len();
-        self.in_flight -= n;
+        let Some(i) = self.in_flight.iter().position(|f| f.ticket == batch.ticket) else {
+            return;
+        };
+        let n = self.in_flight.swap_remove(i).len;
+        self.in_flight_events -= n;
         match how {
             Settlement::Delivered => self.stats.delivered += n as u64,
             Settlement::Rejected => self.stats.dropped_rejected += n as u64,
             Settlement::Returned => {
-                for event in batch.into_iter().rev() {
-                    self.events.push_front(event);
+                let first = batch.events.first().map_or(0, |e| e.seq);
+                let at = self.events.partition_point(|e| e.seq < first);
+                if at == 0 {
+                    for event in batch.events.into_iter().rev() {
+                        self.events.push_front(event);
+                    }
+                } else {
+                    for (k, event) in batch.events.into_iter().enumerate() {
+                        self.events.insert(at + k, event);
+                    }
                 }
             }
         }
         self.check_invariant();
     }
 
+    /// The sequence number of the oldest event not yet delivered or dropped, if any. "Every
+    /// event accepted before the N-th is settled" is `oldest_unsettled() >= N` (or `None`).
+    pub fn oldest_unsettled(&self) -> Option<u64> {
+        let queued = self.events.front().map(|e| e.seq);
+        let flying = self.in_flight.iter().map(|f| f.first_seq).min();
+        queued.into_iter().chain(flying).min()
+    }
+
+    /// The route of the oldest unsettled event: routes never decrease in acceptance order, so
+    /// no unsettled event uses an older one.
+    pub fn oldest_route(&self) -> Option<u32> {
+        let queued = self.events.front().map(|e| e.route);
+        let flying = self.in_flight.iter().map(|f| f.route).min();
+        queued.into_iter().chain(flying).min()
+    }
+
     /// Drops everything still pending, queued or in flight, as "shutdown"; returns how many.
     /// Afterwards the outcome of the batch in flight is ignored.
     pub fn abandon(&mut self) -> u64 {
-        let n = (self.events.len() + self.in_flight) as u64;
+        let n = (self.events.len() + self.in_flight_events) as u64;
         self.stats.dropped_shutdown += n;
         self.events.clear();
-        self.in_flight = 0;
+        self.in_flight.clear();
+        self.in_flight_events = 0;
         self.abandoned = true;
         self.check_invariant();
         n
     }
 
-    /// Delivered plus dropped: how many accepted events have reached a final state. Events
-    /// settle in the order they were accepted, so "the first N are settled" is `settled() >= N`.
+    /// Delivered plus dropped: how many accepted events have reached a final state.
     pub fn settled(&self) -> u64 {
         self.stats.delivered + self.stats.dropped_rejected + self.stats.dropped_shutdown
     }
@@ -173,7 +239,7 @@ impl Queue {
     /// The counters, with `pending` filled in.
     pub fn stats(&self) -> Stats {
         Stats {
-            pending: (self.events.len() + self.in_flight) as u64,
+            pending: (self.events.len() + self.in_flight_events) as u64,
             ..self.stats
         }
     }
@@ -181,7 +247,7 @@ impl Queue {
     fn check_invariant(&self) {
         debug_assert_eq!(
             self.stats.accepted,
-            self.settled() + (self.events.len() + self.in_flight) as u64,
+            self.settled() + (self.events.len() + self.in_flight_events) as u64,
             "accounting broken: {:?}",
             self.stats()
         );
@@ -192,11 +258,12 @@ impl Queue {
 mod tests {
     use super::*;
 
-    fn ev(n: u8, route: u32) -> QueuedEvent {
-        QueuedEvent {
-            body: vec![n].into_boxed_slice(),
-            route,
-        }
+    fn push(q: &mut Queue, n: u8, route: u32) -> Result<usize, ()> {
+        q.push(vec![n].into_boxed_slice(), route)
+    }
+
+    fn bodies(batch: &Batch) -> Vec<u8> {
+        batch.events.iter().map(|e| e.body[0]).collect()
     }
 
     fn invariant(q: &Queue) {
@@ -208,22 +275,21 @@ mod tests {
     }
 
     #[test]
-    fn capacity_counts_the_batch_in_flight_and_never_evicts() {
+    fn capacity_counts_batches_in_flight_and_never_evicts() {
         let mut q = Queue::new(3);
         for i in 0..3 {
-            q.push(ev(i, 0)).unwrap();
+            push(&mut q, i, 0).unwrap();
         }
-        assert!(q.push(ev(9, 0)).is_err());
-        let batch = q.take_batch(2);
-        assert_eq!(batch.len(), 2);
+        assert!(push(&mut q, 9, 0).is_err());
+        let batch = q.take_batch(2).unwrap();
+        assert_eq!(bodies(&batch), [0, 1]);
         assert!(
-            q.push(ev(3, 0)).is_err(),
+            push(&mut q, 3, 0).is_err(),
             "two in flight + one queued fill 3"
         );
         assert_eq!(q.stats().rejected_queue_full, 2);
         q.settle(batch, Settlement::Returned);
-        let order: Vec<u8> = q.take_batch(10).iter().map(|e| e.body[0]).collect();
-        assert_eq!(order, [0, 1, 2]);
+        assert_eq!(bodies(&q.take_batch(10).unwrap()), [0, 1, 2]);
         invariant(&q);
     }
 
@@ -231,25 +297,57 @@ mod tests {
     fn batches_stop_at_a_route_change() {
         let mut q = Queue::new(10);
         for (i, route) in [(0, 1), (1, 1), (2, 2), (3, 2)] {
-            q.push(ev(i, route)).unwrap();
+            push(&mut q, i, route).unwrap();
         }
-        assert_eq!(q.take_batch(10).len(), 2);
+        assert_eq!(q.take_batch(10).unwrap().events.len(), 2);
         assert_eq!(q.head_route(), Some(2));
+        assert_eq!(
+            q.oldest_route(),
+            Some(1),
+            "the batch in flight still uses route 1"
+        );
+    }
+
+    #[test]
+    fn batches_settle_in_any_order_and_return_to_their_place() {
+        let mut q = Queue::new(100);
+        for i in 0..30 {
+            push(&mut q, i, 0).unwrap();
+        }
+        let a = q.take_batch(10).unwrap();
+        let b = q.take_batch(10).unwrap();
+        assert_eq!(q.oldest_unsettled(), Some(0));
+        q.settle(b, Settlement::Delivered);
+        assert_eq!(q.oldest_unsettled(), Some(0), "a is still in flight");
+        let c = q.take_batch(5).unwrap();
+        q.settle(c, Settlement::Returned);
+        q.settle(a, Settlement::Returned);
+        assert_eq!(q.oldest_unsettled(), Some(0));
+        let all: Vec<u8> = q
+            .take_batch(100)
+            .unwrap()
+            .events
+            .iter()
+            .map(|e| e.body[0])
+            .collect();
+        let expected: Vec<u8> = (0..10).chain(20..30).collect();
+        assert_eq!(all, expected, "acceptance order is kept");
+        invariant(&q);
     }
 
     #[test]
     fn settling_keeps_the_books() {
         let mut q = Queue::new(100);
         for i in 0..25 {
-            q.push(ev(i, 0)).unwrap();
+            push(&mut q, i, 0).unwrap();
         }
-        let a = q.take_batch(10);
+        let a = q.take_batch(10).unwrap();
         q.settle(a, Settlement::Delivered);
-        let b = q.take_batch(10);
+        let b = q.take_batch(10).unwrap();
         q.settle(b, Settlement::Rejected);
         invariant(&q);
-        let c = q.take_batch(10);
-        assert_eq!(c.len(), 5);
+        let c = q.take_batch(10).unwrap();
+        assert_eq!(c.events.len(), 5);
         assert_eq!(q.abandon(), 5);
         // The late outcome of the abandoned batch changes nothing.
         q.settle(c, Settlement::Delivered);
@@ -265,5 +363,6 @@ mod tests {
             (25, 10, 10, 5, 0)
         );
         assert_eq!(q.settled(), 25);
+        assert_eq!(q.oldest_unsettled(), None);
     }
 }

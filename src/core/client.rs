@@ -336,7 +336,7 @@ impl Client {
         let queued = st
             .queue
             .push(body.into_boxed_slice(), route)
-            .map_err(|()| Error::new(ErrorKind::QueueFull))?;
+            .ok_or_else(|| Error::new(ErrorKind::QueueFull))?;
         if queued == 1 || queued >= config.batch_size || config.flush_interval.is_zero() {
             self.shared.wake_dispatcher(&mut st);
         }

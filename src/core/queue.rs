@@ -116,11 +116,11 @@ impl Queue {
     }
 
     /// Accepts an event: it gets the next sequence number. Returns the number queued after it,
-    /// or `Err` when full (the caller reports that; nothing queued is evicted).
-    pub fn push(&mut self, body: Box<[u8]>, route: u32) -> Result<usize, ()> {
+    /// or `None` when full (the caller reports that; nothing queued is evicted).
+    pub fn push(&mut self, body: Box<[u8]>, route: u32) -> Option<usize> {
         if self.is_full() {
             self.stats.rejected_queue_full += 1;
-            return Err(());
+            return None;
         }
         self.events.push_back(QueuedEvent {
             body,
@@ -128,7 +128,7 @@ impl Queue {
             seq: self.stats.accepted,
         });
         self.stats.accepted += 1;
-        Ok(self.events.len())
+        Some(self.events.len())
     }
 
     /// Takes up to `max` events from the head, all of the head's route, and marks them in flight.
@@ -258,7 +258,7 @@ impl Queue {
 mod tests {
     use super::*;
 
-    fn push(q: &mut Queue, n: u8, route: u32) -> Result<usize, ()> {
+    fn push(q: &mut Queue, n: u8, route: u32) -> Option<usize> {
         q.push(vec![n].into_boxed_slice(), route)
     }
 
@@ -280,7 +280,7 @@ mod tests {
         for i in 0..3 {
             push(&mut q, i, 0).unwrap();
         }
-        assert!(push(&mut q, 9, 0).is_err());
+        assert!(push(&mut q, 9, 0).is_none());
         let batch = q.take_batch(2).unwrap();
         assert_eq!(bodies(&batch), [0, 1]);
         assert!(

@@ -284,7 +284,7 @@ mod tests {
         let batch = q.take_batch(2).unwrap();
         assert_eq!(bodies(&batch), [0, 1]);
         assert!(
-            push(&mut q, 3, 0).is_err(),
+            push(&mut q, 3, 0).is_none(),
             "two in flight + one queued fill 3"
         );
         assert_eq!(q.stats().rejected_queue_full, 2);

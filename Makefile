@@ -1,8 +1,10 @@
 # libodp: `make demo` shows it working end to end; `make test` runs every test.
 CARGO ?= cargo
+PYTHON ?= python3
+PY_VENV := target/python-venv
 PREFIX ?= /usr/local
 
-.PHONY: all build demo install test test-rust test-c test-cpp test-packaging test-go lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
+.PHONY: all build demo install test test-rust test-c test-cpp test-packaging test-go test-python lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
 
 all: build
 
@@ -12,7 +14,7 @@ build:
 demo:
 	bash examples/demo.sh
 
-test: lint test-rust test-c test-cpp test-packaging test-go
+test: lint test-rust test-c test-cpp test-packaging test-go test-python
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -46,6 +48,16 @@ test-go:
 	cd bindings/go && go vet ./... && go test -race -count=1 ./...
 	cd examples/go && go vet ./...
 	bash examples/go/run_quickstart.sh
+
+# Python binding: pytest against the source tree (offline), then `pip install` into a fresh venv
+# under target/ (pip fetches setuptools from PyPI) and the quickstart run by that install.
+test-python:
+	$(CARGO) build --release --lib --example collector
+	ODP_LIBRARY_PATH=$(CURDIR)/target/release/libodp.so $(PYTHON) -m pytest bindings/python/tests -q -p no:cacheprovider
+	rm -rf $(PY_VENV) && $(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install --quiet ./bindings/python
+	cd / && $(CURDIR)/$(PY_VENV)/bin/python -c "import libodp; print('installed libodp', libodp.__version__, 'loads', libodp.library_path())"
+	bash examples/python/run_quickstart.sh $(PY_VENV)/bin/python
 
 # Fuzzing (nightly Rust, cargo-fuzz): FUZZ_SECONDS per target (default 60). Crashers land in
 # fuzz/regressions/, replayed by `make test` (tests/fuzz_regressions.rs).

@@ -8,13 +8,15 @@
  * - Results: fallible functions return an int result code (OdpResult); 0 is ODP_OK. After a
  *   failure, odp_last_error_message() gives this thread's detailed message; odp_result_name() and
  *   odp_result_message() give a code's static name and text.
- * - Strings: every char * is NUL-terminated UTF-8. Inputs are copied: the library keeps no pointer
- *   you pass it, so you may free or reuse them as soon as the call returns. Strings the library
- *   returns are static: never free them.
+ * - Strings: every char * is NUL-terminated UTF-8 and ends at its first NUL byte. Inputs are
+ *   copied: the library keeps no pointer you pass it, so you may free or reuse them as soon as the
+ *   call returns. Strings the library returns are static: never free them.
  * - Out-parameters (*_out) are written only on success.
  * - NULL: a NULL pointer where one is required is ODP_ERR_INVALID_ARGUMENT, never a crash.
- * - Handles: an OdpClient * is an opaque token. A freed, stale or forged handle is
- *   ODP_ERR_INVALID_HANDLE, never undefined behaviour.
+ * - Handles: an OdpClient * is an opaque token, never an address: it may be stored as a
+ *   uintptr_t. A freed, stale or forged handle is ODP_ERR_INVALID_HANDLE, never undefined
+ *   behaviour.
+ * - Configuration: a JSON object; a key set to null means "the default".
  * - Threads: every function may be called from any thread, concurrently, on the same client.
  *   odp_send_event never blocks on the network; flush, close, wait_ready and free block at most
  *   for their timeout.
@@ -174,7 +176,9 @@ typedef struct OdpStats {
   uint64_t dropped_rejected;
   /**
    * Events dropped by `odp_client_close` (or the close inside `odp_client_free`) because its
-   * timeout passed, or because there was no ODP destination left to send them to.
+   * timeout passed, or because there was no ODP destination left to send them to. A request
+   * already on the wire at the deadline cannot be recalled: if the server accepts it after
+   * all, its events move from here to `delivered`.
    */
   uint64_t dropped_shutdown;
   /**
@@ -203,7 +207,8 @@ typedef struct OdpStats {
  * Called from any thread, including libodp's background threads, possibly concurrently; never
  * while libodp holds a lock, so it may call any libodp function except `odp_client_close`,
  * `odp_client_flush`, `odp_client_wait_ready` and `odp_client_free`, which could wait on the very
- * thread that is logging. It should return quickly.
+ * thread that is logging. It should return quickly. The text of messages is for people and may
+ * change between versions; result codes are the contract.
  */
 typedef void (*OdpLogCallback)(int level, const char *message, size_t message_len, void *user_data);
 
@@ -265,7 +270,8 @@ int odp_client_wait_ready(struct OdpClient *client, uint32_t timeout_ms);
  *   `data_source_type`, `data_source` and `data_source_version` are added unless given.
  *
  * All strings are NUL-terminated UTF-8 and are copied; they may be freed when the call returns.
- * Their total size is limited by `max_event_bytes` (default 64 KiB).
+ * Their total size, in bytes as given (escapes and whitespace in the JSON count), is limited by
+ * `max_event_bytes` (default 64 KiB).
  *
  * Returns `ODP_OK`, or, checking in this order: `ODP_ERR_INVALID_ARGUMENT` (NULL client),
  * `ODP_ERR_INVALID_HANDLE`, `ODP_ERR_INVALID_DATA` (over `max_event_bytes`),
@@ -357,8 +363,11 @@ int odp_client_stats(struct OdpClient *client, struct OdpStats *stats_out);
 /**
  * Copies the calling thread's last error message into `buf`.
  *
- * The message belongs to the most recent call on this thread that failed; every call that
- * succeeds clears it (then the message is empty). It is UTF-8, never longer than needed, and
+ * The message belongs to the most recent call on this thread that failed. Every function that
+ * returns a result code sets it when it fails and clears it when it succeeds (then the message is
+ * empty); the functions that cannot fail (`odp_last_error_message`, `odp_result_name`,
+ * `odp_result_message`, `odp_version`, `odp_abi_version`) leave it as it is. The text is for
+ * people and may change between versions; the result code is the contract. It is UTF-8, never longer than needed, and
  * always NUL-terminated when `len > 0`; a message longer than `len - 1` bytes is truncated
  * (possibly inside a multi-byte character).
  *
@@ -372,7 +381,8 @@ int odp_client_stats(struct OdpClient *client, struct OdpStats *stats_out);
  * # Safety
  * `buf` is NULL or points to at least `len` writable bytes.
  */
-size_t odp_last_error_message(char *buf, size_t len);
+size_t odp_last_error_message(char *buf,
+                              size_t len);
 
 /**
  * The name of a result code, e.g. `"ODP_ERR_QUEUE_FULL"`, or `"ODP_ERR_UNKNOWN"` for a number
@@ -398,14 +408,15 @@ const char *odp_result_message(int code);
  * (an `OdpLogLevel`). A NULL `callback` restores the default: silence, or stderr when the
  * environment variable `ODP_LOG` is `debug`, `info`, `warn` or `error` at the first log.
  *
- * libodp never logs an ODP API key. `user_data` is passed back untouched; it must stay valid
- * until another `odp_set_logger` call returns and any callback already running has returned.
+ * libodp never logs an ODP API key. `user_data` is passed back untouched. When this function
+ * returns, the previous callback is not running on any thread and will not be called again, so
+ * its `user_data` may be freed (called from inside the previous callback, it returns at once
+ * instead: that call is still running).
  *
  * Returns `ODP_OK`, or `ODP_ERR_INVALID_ARGUMENT` for a `min_level` that is not an
  * `OdpLogLevel` (the logger is then unchanged).
  *
- * Thread safety: any thread. A callback already running on another thread may finish its
- * current message after this returns.
+ * Thread safety: any thread. May block until running calls of the previous callback return.
  */
 int odp_set_logger(int min_level, OdpLogCallback callback, void *user_data);
 

@@ -126,6 +126,13 @@ fn describe(destination: &Result<Destination, String>) -> String {
     }
 }
 
+fn revision_text(revision: &Option<String>) -> String {
+    match revision {
+        Some(r) => format!("revision {r}"),
+        None => "no revision".to_owned(),
+    }
+}
+
 fn saturating_deadline(timeout: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(timeout)
@@ -156,8 +163,8 @@ impl Client {
                 let dest = destination_of(&datafile, config.allow_insecure_http);
                 log!(
                     Level::Info,
-                    "datafile loaded (revision {:?}); {}",
-                    datafile.revision,
+                    "datafile loaded ({}); {}",
+                    revision_text(&datafile.revision),
                     describe(&dest)
                 );
                 (
@@ -559,14 +566,14 @@ fn apply_datafile(
     shared.progress_cv.notify_all();
     if first {
         Some(format!(
-            "datafile loaded (revision {:?}); {summary}",
-            datafile.revision
+            "datafile loaded ({}); {summary}",
+            revision_text(&datafile.revision)
         ))
     } else if changed {
         Some(format!(
-            "datafile revision {:?} changes the ODP destination: {summary}; {} queued events go to the old one first",
-            datafile.revision,
-            st.queue.len()
+            "datafile {} changes the ODP destination: {summary}; {} go to the old one first",
+            revision_text(&datafile.revision),
+            events(st.queue.len() as u64)
         ))
     } else {
         None

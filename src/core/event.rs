@@ -566,8 +566,8 @@ impl<'a> EventInput<'a> {
 pub fn prepare(input: &EventInput<'_>, common: &CommonData) -> Result<Vec<u8>> {
     let event_type = utf8(input.event_type, "event_type")?;
     let action = utf8(input.action, "action")?;
-    let identifiers = Identifiers::parse(utf8(input.identifiers_json, "identifiers_json")?);
-    let data = Data::parse(utf8(input.data_json, "data_json")?);
+    let identifiers = Identifiers::parse(utf8(input.identifiers_json, "identifiers")?);
+    let data = Data::parse(utf8(input.data_json, "data")?);
     for result in [identifiers.as_ref().err(), data.as_ref().err()] {
         if let Some(e) = result.filter(|e| e.kind() == ErrorKind::InvalidJson) {
             return Err(e.clone());

@@ -2,6 +2,7 @@
 //! a sink set by the embedding program replaces that. Messages are formatted only when their
 //! level is enabled, and the sink is always called without any libodp lock held.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
@@ -79,17 +80,35 @@ fn env_default() -> (u8, Option<Sink>) {
     (level as u8, Some(sink))
 }
 
+thread_local! {
+    /// This thread is inside a sink call (a sink that replaces the logger must not wait for
+    /// itself).
+    static IN_SINK: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Replaces the sink. `None` restores the default (stderr when `ODP_LOG` is set, else silence).
-/// A sink already running on another thread may finish its current message after this returns.
+///
+/// Returns once no call to the previous sink is running on any thread, so whatever the previous
+/// sink used may be released; called from inside a sink, it returns at once instead.
 pub fn set_sink(min_level: Level, sink: Option<Sink>) {
     let (min, sink) = match sink {
         Some(s) => (min_level as u8, Some(s)),
         None => env_default(),
     };
     let logger = &*LOGGER;
-    let mut slot = logger.sink.write().unwrap_or_else(|e| e.into_inner());
-    *slot = sink;
-    logger.min_level.store(min, Ordering::Release);
+    let previous = {
+        let mut slot = logger.sink.write().unwrap_or_else(|e| e.into_inner());
+        logger.min_level.store(min, Ordering::Release);
+        std::mem::replace(&mut *slot, sink)
+    };
+    // Every running call holds a clone of its sink: when ours is the last, none is running.
+    if let Some(previous) = previous {
+        if !IN_SINK.with(Cell::get) {
+            while Arc::strong_count(&previous) > 1 {
+                std::thread::sleep(std::time::Duration::from_micros(100));
+            }
+        }
+    }
 }
 
 /// True when a message at `level` would go somewhere; check before formatting costly messages.
@@ -110,7 +129,9 @@ pub fn write(level: Level, args: fmt::Arguments<'_>) {
         .clone();
     if let Some(sink) = sink {
         let text = fmt::format(args);
+        let outer = IN_SINK.with(|s| s.replace(true));
         sink(level, &text);
+        IN_SINK.with(|s| s.set(outer));
     }
 }
 
@@ -129,3 +150,37 @@ macro_rules! log {
     };
 }
 pub(crate) use log;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    #[test]
+    fn replacing_the_sink_waits_for_running_calls_of_the_old_one() {
+        let finished = Arc::new(AtomicBool::new(false));
+        let slow: Sink = {
+            let finished = finished.clone();
+            Arc::new(move |_: Level, m: &str| {
+                if m == "slow" {
+                    std::thread::sleep(Duration::from_millis(200));
+                    finished.store(true, Ordering::SeqCst);
+                }
+            })
+        };
+        set_sink(Level::Debug, Some(slow));
+        let logging = std::thread::spawn(|| write(Level::Error, format_args!("slow")));
+        std::thread::sleep(Duration::from_millis(50));
+        set_sink(Level::Error, None);
+        assert!(
+            finished.load(Ordering::SeqCst),
+            "set_sink returned while the old sink ran"
+        );
+        logging.join().unwrap();
+        // A sink may replace itself without waiting for itself.
+        let reentrant: Sink = Arc::new(|_: Level, _: &str| set_sink(Level::Error, None));
+        set_sink(Level::Debug, Some(reentrant));
+        write(Level::Error, format_args!("replace me"));
+    }
+}

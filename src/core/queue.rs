@@ -75,9 +75,9 @@ pub struct Queue {
     in_flight_events: usize,
     next_ticket: u64,
     capacity: usize,
-    /// Set when `close` gave up: batches in flight were already counted as dropped, so their
-    /// late outcome must not be counted again.
-    abandoned: bool,
+    /// Batches in flight when `close` gave up, already counted as dropped (shutdown). A request
+    /// cannot be recalled: if one is delivered after all, its events move to `delivered`.
+    abandoned: Vec<InFlight>,
     stats: Stats,
 }
 
@@ -90,7 +90,7 @@ impl Queue {
             in_flight_events: 0,
             next_ticket: 0,
             capacity,
-            abandoned: false,
+            abandoned: Vec::new(),
             stats: Stats::default(),
         }
     }
@@ -159,10 +159,8 @@ impl Queue {
     /// Records how a batch ended. A returned batch goes back in acceptance order (normally at
     /// the head), to be sent again.
     pub fn settle(&mut self, batch: Batch, how: Settlement) {
-        if self.abandoned {
-            return;
-        }
         let Some(i) = self.in_flight.iter().position(|f| f.ticket == batch.ticket) else {
+            self.settle_abandoned(batch.ticket, how);
             return;
         };
         let n = self.in_flight.swap_remove(i).len;
@@ -187,6 +185,18 @@ impl Queue {
         self.check_invariant();
     }
 
+    fn settle_abandoned(&mut self, ticket: u64, how: Settlement) {
+        let Some(i) = self.abandoned.iter().position(|f| f.ticket == ticket) else {
+            return;
+        };
+        let n = self.abandoned.swap_remove(i).len as u64;
+        if how == Settlement::Delivered {
+            self.stats.dropped_shutdown -= n;
+            self.stats.delivered += n;
+        }
+        self.check_invariant();
+    }
+
     /// The sequence number of the oldest event not yet delivered or dropped, if any. "Every
     /// event accepted before the N-th is settled" is `oldest_unsettled() >= N` (or `None`).
     pub fn oldest_unsettled(&self) -> Option<u64> {
@@ -203,15 +213,14 @@ impl Queue {
         queued.into_iter().chain(flying).min()
     }
 
-    /// Drops everything still pending, queued or in flight, as "shutdown"; returns how many.
-    /// Afterwards the outcome of the batch in flight is ignored.
+    /// Drops everything still pending, queued or in flight, as "shutdown"; returns how many. A
+    /// batch in flight that the server accepts after all is then counted as delivered instead.
     pub fn abandon(&mut self) -> u64 {
         let n = (self.events.len() + self.in_flight_events) as u64;
         self.stats.dropped_shutdown += n;
         self.events.clear();
-        self.in_flight.clear();
+        self.abandoned.append(&mut self.in_flight);
         self.in_flight_events = 0;
-        self.abandoned = true;
         self.check_invariant();
         n
     }
@@ -349,8 +358,6 @@ mod tests {
         let c = q.take_batch(10).unwrap();
         assert_eq!(c.events.len(), 5);
         assert_eq!(q.abandon(), 5);
-        // The late outcome of the abandoned batch changes nothing.
-        q.settle(c, Settlement::Delivered);
         let s = q.stats();
         assert_eq!(
             (
@@ -362,6 +369,10 @@ mod tests {
             ),
             (25, 10, 10, 5, 0)
         );
+        // The server accepted the abandoned batch after all: the books say so.
+        q.settle(c, Settlement::Delivered);
+        let s = q.stats();
+        assert_eq!((s.delivered, s.dropped_shutdown), (15, 0));
         assert_eq!(q.settled(), 25);
         assert_eq!(q.oldest_unsettled(), None);
     }

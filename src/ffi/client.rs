@@ -23,7 +23,9 @@ pub struct OdpStats {
     /// and 429); retrying could not help.
     pub dropped_rejected: u64,
     /// Events dropped by `odp_client_close` (or the close inside `odp_client_free`) because its
-    /// timeout passed, or because there was no ODP destination left to send them to.
+    /// timeout passed, or because there was no ODP destination left to send them to. A request
+    /// already on the wire at the deadline cannot be recalled: if the server accepts it after
+    /// all, its events move from here to `delivered`.
     pub dropped_shutdown: u64,
     /// HTTP requests that delivered a batch.
     pub batches_sent: u64,
@@ -130,7 +132,8 @@ pub extern "C" fn odp_client_wait_ready(client: *mut OdpClient, timeout_ms: u32)
 ///   `data_source_type`, `data_source` and `data_source_version` are added unless given.
 ///
 /// All strings are NUL-terminated UTF-8 and are copied; they may be freed when the call returns.
-/// Their total size is limited by `max_event_bytes` (default 64 KiB).
+/// Their total size, in bytes as given (escapes and whitespace in the JSON count), is limited by
+/// `max_event_bytes` (default 64 KiB).
 ///
 /// Returns `ODP_OK`, or, checking in this order: `ODP_ERR_INVALID_ARGUMENT` (NULL client),
 /// `ODP_ERR_INVALID_HANDLE`, `ODP_ERR_INVALID_DATA` (over `max_event_bytes`),

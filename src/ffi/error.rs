@@ -188,8 +188,11 @@ pub(crate) fn succeed() -> c_int {
 
 /// Copies the calling thread's last error message into `buf`.
 ///
-/// The message belongs to the most recent call on this thread that failed; every call that
-/// succeeds clears it (then the message is empty). It is UTF-8, never longer than needed, and
+/// The message belongs to the most recent call on this thread that failed. Every function that
+/// returns a result code sets it when it fails and clears it when it succeeds (then the message is
+/// empty); the functions that cannot fail (`odp_last_error_message`, `odp_result_name`,
+/// `odp_result_message`, `odp_version`, `odp_abi_version`) leave it as it is. The text is for
+/// people and may change between versions; the result code is the contract. It is UTF-8, never longer than needed, and
 /// always NUL-terminated when `len > 0`; a message longer than `len - 1` bytes is truncated
 /// (possibly inside a multi-byte character).
 ///

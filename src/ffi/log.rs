@@ -29,7 +29,8 @@ pub enum OdpLogLevel {
 /// Called from any thread, including libodp's background threads, possibly concurrently; never
 /// while libodp holds a lock, so it may call any libodp function except `odp_client_close`,
 /// `odp_client_flush`, `odp_client_wait_ready` and `odp_client_free`, which could wait on the very
-/// thread that is logging. It should return quickly.
+/// thread that is logging. It should return quickly. The text of messages is for people and may
+/// change between versions; result codes are the contract.
 pub type OdpLogCallback = Option<
     unsafe extern "C" fn(
         level: c_int,
@@ -70,14 +71,15 @@ unsafe impl Sync for CallbackSink {}
 /// (an `OdpLogLevel`). A NULL `callback` restores the default: silence, or stderr when the
 /// environment variable `ODP_LOG` is `debug`, `info`, `warn` or `error` at the first log.
 ///
-/// libodp never logs an ODP API key. `user_data` is passed back untouched; it must stay valid
-/// until another `odp_set_logger` call returns and any callback already running has returned.
+/// libodp never logs an ODP API key. `user_data` is passed back untouched. When this function
+/// returns, the previous callback is not running on any thread and will not be called again, so
+/// its `user_data` may be freed (called from inside the previous callback, it returns at once
+/// instead: that call is still running).
 ///
 /// Returns `ODP_OK`, or `ODP_ERR_INVALID_ARGUMENT` for a `min_level` that is not an
 /// `OdpLogLevel` (the logger is then unchanged).
 ///
-/// Thread safety: any thread. A callback already running on another thread may finish its
-/// current message after this returns.
+/// Thread safety: any thread. May block until running calls of the previous callback return.
 #[no_mangle]
 pub extern "C" fn odp_set_logger(
     min_level: c_int,

@@ -66,7 +66,7 @@ static void test_send_validation(void) {
     EXPECT_ERROR(odp_send_event(client, NULL, bad_utf8, IDS, NULL), ODP_ERR_INVALID_UTF8,
                  "action is not valid UTF-8 (invalid byte at offset 3)");
     EXPECT_ERROR(odp_send_event(client, bad_utf8, "a", IDS, NULL), ODP_ERR_INVALID_UTF8, "event_type");
-    EXPECT_ERROR(odp_send_event(client, NULL, "a", IDS, bad_utf8), ODP_ERR_INVALID_UTF8, "data_json");
+    EXPECT_ERROR(odp_send_event(client, NULL, "a", IDS, bad_utf8), ODP_ERR_INVALID_UTF8, "data is not valid UTF-8");
     EXPECT_ERROR(odp_send_event(client, NULL, "a", "{\"a\":", NULL), ODP_ERR_INVALID_JSON,
                  "identifiers is not valid JSON");
     EXPECT_ERROR(odp_send_event(client, NULL, "a", IDS, "{\"a\":1,}"), ODP_ERR_INVALID_JSON, "line 1 column");

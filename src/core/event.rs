@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Write;
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -286,12 +285,29 @@ impl<'a> Identifiers<'a> {
     }
 }
 
+/// A pair's key, as text.
+trait KeyText {
+    fn key_text(&self) -> &str;
+}
+
+impl KeyText for Cow<'_, str> {
+    fn key_text(&self) -> &str {
+        self
+    }
+}
+
+impl KeyText for WireText<'_> {
+    fn key_text(&self) -> &str {
+        self.text
+    }
+}
+
 /// Stable sort by key, then keep the last of each run of equal keys.
-fn sort_and_keep_last<K: AsRef<str> + PartialEq, V>(pairs: &mut Vec<(K, V)>) {
-    pairs.sort_by(|a, b| a.0.as_ref().as_bytes().cmp(b.0.as_ref().as_bytes()));
+fn sort_and_keep_last<K: KeyText, V>(pairs: &mut Vec<(K, V)>) {
+    pairs.sort_by(|a, b| a.0.key_text().as_bytes().cmp(b.0.key_text().as_bytes()));
     // `dedup_by` keeps the first of a run; reversing the run order keeps the last instead.
     pairs.reverse();
-    pairs.dedup_by(|later, earlier| later.0 == earlier.0);
+    pairs.dedup_by(|later, earlier| later.0.key_text() == earlier.0.key_text());
     pairs.reverse();
 }
 
@@ -429,85 +445,130 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Text for the wire, and whether it is known to need no escaping: strings serde_json could
+/// borrow from the input had no escapes there, so they hold no `"`, `\` or control character
+/// (JSON forbids them raw), and the constant parts of the common data are plain.
+#[derive(Clone, Copy)]
+struct WireText<'a> {
+    text: &'a str,
+    clean: bool,
+}
+
+impl<'a> WireText<'a> {
+    fn of(s: &'a Cow<'a, str>) -> WireText<'a> {
+        WireText {
+            text: s.as_ref(),
+            clean: matches!(s, Cow::Borrowed(_)),
+        }
+    }
+
+    fn plain(text: &'a str) -> WireText<'a> {
+        WireText { text, clean: true }
+    }
+
+    fn write(self, out: &mut Vec<u8>) {
+        if self.clean {
+            out.push(b'"');
+            out.extend_from_slice(self.text.as_bytes());
+            out.push(b'"');
+        } else {
+            write_json_str(out, self.text);
+        }
+    }
+}
+
 /// A value in the merged data: the common data's strings, or the caller's values.
 enum Field<'a> {
-    Str(&'a str),
+    Str(WireText<'a>),
     Value(&'a Scalar<'a>),
 }
 
 /// Encodes one event as it goes on the wire (SPEC §5): `{"type":…,"action":…,"identifiers":{…},
 /// "data":{…}}`, compact, object keys sorted bytewise, the common data first in the merge so the
 /// caller's keys override it. `identifiers` must already be normalised.
-pub fn encode(
+pub fn encode<'a>(
     event_type: Option<&str>,
     action: &str,
-    identifiers: &Identifiers<'_>,
-    data: &Data<'_>,
-    common: &CommonData,
-    idempotence_id: &str,
+    identifiers: &Identifiers<'a>,
+    data: &'a Data<'a>,
+    common: &'a CommonData,
+    idempotence_id: &'a str,
 ) -> Vec<u8> {
     let event_type = match event_type {
         Some(t) if !t.is_empty() => t,
         _ => DEFAULT_EVENT_TYPE,
     };
-    let mut merged: Vec<(&str, Field<'_>)> = Vec::with_capacity(4 + data.0.len());
+    let configured = |text: &'a str| WireText {
+        text,
+        clean: escape_free_prefix(text.as_bytes()) == text.len(),
+    };
+    let mut merged: Vec<(WireText<'_>, Field<'_>)> = Vec::with_capacity(4 + data.0.len());
     merged.extend([
-        ("data_source", Field::Str(&common.data_source)),
-        ("data_source_type", Field::Str("sdk")),
         (
-            "data_source_version",
-            Field::Str(&common.data_source_version),
+            WireText::plain("data_source"),
+            Field::Str(configured(&common.data_source)),
         ),
-        ("idempotence_id", Field::Str(idempotence_id)),
+        (
+            WireText::plain("data_source_type"),
+            Field::Str(WireText::plain("sdk")),
+        ),
+        (
+            WireText::plain("data_source_version"),
+            Field::Str(configured(&common.data_source_version)),
+        ),
+        (
+            WireText::plain("idempotence_id"),
+            Field::Str(WireText::plain(idempotence_id)),
+        ),
     ]);
-    merged.extend(data.0.iter().map(|(k, v)| (k.as_ref(), Field::Value(v))));
+    merged.extend(
+        data.0
+            .iter()
+            .map(|(k, v)| (WireText::of(k), Field::Value(v))),
+    );
     sort_and_keep_last(&mut merged);
 
     let ids_len: usize = identifiers
         .pairs()
         .map(|(k, v)| k.len() + v.len() + 6)
         .sum();
-    let data_len: usize = merged.iter().map(|(k, _)| k.len() + 28).sum();
+    let data_len: usize = merged.iter().map(|(k, _)| k.text.len() + 28).sum();
     let mut out = Vec::with_capacity(48 + event_type.len() + action.len() + ids_len + data_len);
     out.extend_from_slice(b"{\"type\":");
     write_json_str(&mut out, event_type);
     out.extend_from_slice(b",\"action\":");
     write_json_str(&mut out, action);
     out.extend_from_slice(b",\"identifiers\":{");
-    for (i, (k, v)) in identifiers.pairs().enumerate() {
+    for (i, (k, v)) in identifiers.0.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_json_str(&mut out, k);
+        WireText::of(k).write(&mut out);
         out.push(b':');
-        write_json_str(&mut out, v);
+        WireText::of(v).write(&mut out);
     }
     out.extend_from_slice(b"},\"data\":{");
     for (i, (k, v)) in merged.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_json_str(&mut out, k);
+        k.write(&mut out);
         out.push(b':');
-        let _ = match v {
-            Field::Str(s) | Field::Value(Scalar::Str(Cow::Borrowed(s))) => {
-                write_json_str(&mut out, s);
-                Ok(())
-            }
-            Field::Value(Scalar::Str(Cow::Owned(s))) => {
-                write_json_str(&mut out, s);
-                Ok(())
-            }
-            Field::Value(Scalar::Bool(b)) => out.write_all(if *b { b"true" } else { b"false" }),
-            Field::Value(Scalar::UInt(n)) => write!(out, "{n}"),
-            Field::Value(Scalar::Int(n)) => write!(out, "{n}"),
-            // serde_json's float form (shortest round trip, `50.0` for whole numbers).
-            Field::Value(Scalar::Float(x)) => {
-                serde_json::to_writer(&mut out, x).map_err(std::io::Error::other)
-            }
+        // serde_json's number forms: itoa for integers, the shortest round trip for floats
+        // (`50.0` for whole ones). Writing to a Vec cannot fail.
+        match v {
+            Field::Str(t) => t.write(&mut out),
+            Field::Value(Scalar::Str(s)) => WireText::of(s).write(&mut out),
+            Field::Value(Scalar::Bool(true)) => out.extend_from_slice(b"true"),
+            Field::Value(Scalar::Bool(false)) => out.extend_from_slice(b"false"),
+            Field::Value(Scalar::UInt(n)) => drop(serde_json::to_writer(&mut out, n)),
+            Field::Value(Scalar::Int(n)) => drop(serde_json::to_writer(&mut out, n)),
+            Field::Value(Scalar::Float(x)) => drop(serde_json::to_writer(&mut out, x)),
             // Objects and arrays never get here (Data::parse refuses them).
-            Field::Value(Scalar::Null | Scalar::Object | Scalar::Array) => out.write_all(b"null"),
-        };
+            Field::Value(Scalar::Null | Scalar::Object | Scalar::Array) => {
+                out.extend_from_slice(b"null")
+            }
+        }
     }
     out.extend_from_slice(b"}}");
     out

@@ -4,7 +4,8 @@ PYTHON ?= python3
 PY_VENV := target/python-venv
 PREFIX ?= /usr/local
 
-.PHONY: all build demo install test test-rust test-c test-cpp test-packaging test-go test-python lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
+# (targets)
+.PHONY: nightly all build demo install test test-rust test-c test-cpp test-packaging test-go test-python lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
 
 all: build
 
@@ -74,18 +75,21 @@ TSAN_TARGET := x86_64-unknown-linux-gnu
 
 test-sanitize: sanitize-address sanitize-thread miri
 
+# The nightly toolchain and the components the sanitizer builds need (fetched by rustup).
+nightly:
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	rustup component add rust-src miri --toolchain nightly
+
 sanitize-address:
 	$(CARGO) build --lib --example collector
 	SANITIZE=address bash tests/c/run.sh
 
-sanitize-thread:
-	rustup component add rust-src --toolchain nightly
+sanitize-thread: nightly
 	$(CARGO) build --example collector
 	RUSTFLAGS="-Zsanitizer=thread" $(CARGO) $(NIGHTLY) build -Zbuild-std --target $(TSAN_TARGET) --lib --target-dir target/tsan
 	SANITIZE=thread bash tests/c/run.sh
 
-miri:
-	rustup component add miri rust-src --toolchain nightly
+miri: nightly
 	MIRIFLAGS=-Zmiri-strict-provenance $(CARGO) $(NIGHTLY) miri test --lib
 
 # Regenerates include/odp.h (build.rs does it on every build; commit the result).

@@ -4,7 +4,6 @@ PYTHON ?= python3
 PY_VENV := target/python-venv
 PREFIX ?= /usr/local
 
-# (targets)
 .PHONY: nightly all build demo install test test-rust test-c test-cpp test-packaging test-go test-python lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
 
 all: build

@@ -60,6 +60,7 @@ run_with_collector() {
     local env=()
     # The fork test's children own memory of parent threads that never run in them (see above).
     [ "$name" = test_fork ] && env=(ASAN_OPTIONS="detect_leaks=0")
+    [ -n "${SANITIZE:-}" ] && env+=(ODP_TEST_PER_THREAD=10000)
     env "${env[@]}" ODP_COLLECTOR_URL="$url" ODP_COLLECTOR_EVENTS="$events" "${runner[@]}" "$OUT/$name"
     # Whatever the test did, the collector must never have seen an event twice.
     python3 - "$url" <<'PY'

@@ -12,17 +12,11 @@ ls -l target/release/libodp.so target/release/libodp.a | awk '{print "    " $5 "
 
 echo "==> starting the collector on 127.0.0.1"
 rm -f "$OUT/events.jsonl"
-target/release/examples/collector --port 0 --events-out "$OUT/events.jsonl" \
-    > "$OUT/collector.out" 2> "$OUT/collector.log" &
-collector=$!
-trap 'kill $collector 2>/dev/null || true' EXIT
-url=""
-for _ in $(seq 1 100); do
-    url=$(sed -n 's/^listening on //p' "$OUT/collector.out")
-    [ -n "$url" ] && break
-    sleep 0.05
-done
-[ -n "$url" ] || { echo "the collector did not start" >&2; exit 1; }
+# shellcheck source=examples/collector.sh
+. examples/collector.sh
+start_collector "$OUT/collector" --events-out "$OUT/events.jsonl"
+trap 'kill $COLLECTOR_PID 2>/dev/null || true' EXIT
+url=$COLLECTOR_URL
 echo "    $url  (datafile: $url/datafiles/AbC123.json)"
 
 echo "==> compiling and running examples/c/quickstart.c"

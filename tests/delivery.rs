@@ -9,26 +9,9 @@ use odp::core::{Client, ErrorKind, EventInput, Stats};
 use serde_json::Value;
 use support::collector::Collector;
 use support::http::Reply;
+use support::{direct_client as client, send};
 
-const IDS: &str = r#"{"fs_user_id":"user123","email":"user123@example.com"}"#;
 const SECOND: Duration = Duration::from_secs(1);
-
-fn client(collector: &Collector, extra: &str) -> Client {
-    Client::from_json(&format!(
-        r#"{{"odp_api_key":"test-public-key","odp_api_host":"{}"{extra}}}"#,
-        collector.url()
-    ))
-    .expect("client")
-}
-
-fn send(client: &Client, action: &str) -> Result<(), odp::core::Error> {
-    client.send_event(EventInput::new(
-        None,
-        Some(action),
-        Some(IDS),
-        Some(r#"{"item":"shirt","price":50.0}"#),
-    ))
-}
 
 fn batch_sizes(collector: &Collector) -> Vec<usize> {
     collector

@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use odp::core::{Client, ErrorKind, EventInput, Stats};
+use odp::core::{Client, ErrorKind, Stats};
 use serde_json::Value;
 use support::collector::Collector;
 use support::http::Reply;
+use support::{direct_client as client, send};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -25,23 +26,6 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-fn client(collector: &Collector, extra: &str) -> Client {
-    Client::from_json(&format!(
-        r#"{{"odp_api_key":"test-public-key","odp_api_host":"{}"{extra}}}"#,
-        collector.url()
-    ))
-    .expect("client")
-}
-
-fn send(client: &Client, action: &str) -> Result<(), odp::core::Error> {
-    client.send_event(EventInput::new(
-        None,
-        Some(action),
-        Some(r#"{"fs_user_id":"user123"}"#),
-        Some(r#"{"n":1}"#),
-    ))
 }
 
 fn balanced(s: &Stats) -> bool {

@@ -34,20 +34,17 @@ mkdir -p "$OUT"
 g++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/odp.h
 echo "include/odp.h compiles as C++"
 
+# shellcheck source=examples/collector.sh
+. examples/collector.sh
+
 run_with_collector() {
     local name=$1
     local events="$OUT/$name.events.jsonl"
     rm -f "$events"
-    "${COLLECTOR:-target/debug/examples/collector}" --port 0 --events-out "$events" --quiet > "$OUT/$name.collector.out" &
-    local pid=$!
+    COLLECTOR=${COLLECTOR:-target/debug/examples/collector} start_collector "$OUT/$name.collector" \
+        --events-out "$events" --quiet
+    local pid=$COLLECTOR_PID url=$COLLECTOR_URL
     trap 'kill $pid 2>/dev/null || true' RETURN
-    local url=""
-    for _ in $(seq 1 100); do
-        url=$(sed -n 's/^listening on //p' "$OUT/$name.collector.out")
-        [ -n "$url" ] && break
-        sleep 0.05
-    done
-    [ -n "$url" ] || { echo "collector did not start" >&2; return 1; }
     local runner=()
     if [ "${VALGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
         # A forked child owns memory of parent threads that do not exist in it and can never be

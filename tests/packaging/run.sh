@@ -74,15 +74,11 @@ check "pkg-config --static --libs odp adds the system libraries ($static_libs)" 
     grep -q -- "-lpthread" <<< "$static_libs"
 
 echo "==> a collector on 127.0.0.1"
-target/release/examples/collector --port 0 --events-out /dev/null --quiet > "$TMP/collector.out" &
-collector_pid=$!
-url=""
-for _ in $(seq 1 100); do
-    url=$(sed -n 's/^listening on //p' "$TMP/collector.out")
-    [ -n "$url" ] && break
-    sleep 0.05
-done
-[ -n "$url" ] || { echo "the collector did not start" >&2; exit 1; }
+# shellcheck source=examples/collector.sh
+. examples/collector.sh
+start_collector "$TMP/collector" --events-out /dev/null --quiet
+collector_pid=$COLLECTOR_PID
+url=$COLLECTOR_URL
 port=${url##*:}
 echo "    $url"
 

@@ -2,6 +2,7 @@
 //! connection, keep-alive, and a script that decides each answer, including the faults a real
 //! network produces (hangs, resets, truncated answers, delays).
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -112,7 +113,8 @@ pub struct HttpServer {
     addr: SocketAddr,
     accept_fault: Arc<Mutex<Option<Arc<AcceptFault>>>>,
     stopping: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<TcpStream>>>,
+    /// Open connections, so dropping the server can reset them; each leaves when it ends.
+    connections: Arc<Mutex<HashMap<usize, TcpStream>>>,
     accepted: Arc<AtomicUsize>,
 }
 
@@ -298,7 +300,8 @@ impl HttpServer {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
         let stopping = Arc::new(AtomicBool::new(false));
-        let connections: Arc<Mutex<Vec<TcpStream>>> = Arc::new(Mutex::new(Vec::new()));
+        let connections: Arc<Mutex<HashMap<usize, TcpStream>>> =
+            Arc::new(Mutex::new(HashMap::new()));
         let accepted = Arc::new(AtomicUsize::new(0));
         let accept_fault: Arc<Mutex<Option<Arc<AcceptFault>>>> = Arc::new(Mutex::new(None));
         {
@@ -322,14 +325,16 @@ impl HttpServer {
                             continue;
                         }
                         if let Ok(clone) = stream.try_clone() {
-                            connections.lock().unwrap().push(clone);
+                            connections.lock().unwrap().insert(id, clone);
                         }
                         let handler = handler.clone();
                         let stopping = stopping.clone();
+                        let connections = connections.clone();
                         let _ = thread::Builder::new()
                             .name("http-conn".into())
                             .spawn(move || {
                                 serve(stream, id, &*handler, &stopping);
+                                connections.lock().unwrap().remove(&id);
                             });
                     }
                 })?;
@@ -387,7 +392,7 @@ fn serve(stream: TcpStream, id: usize, handler: &Handler, stopping: &AtomicBool)
 impl Drop for HttpServer {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::Relaxed);
-        for c in self.connections.lock().unwrap().drain(..) {
+        for (_, c) in self.connections.lock().unwrap().drain() {
             reset(&c);
         }
         // Wake the accept loop so it sees `stopping`.

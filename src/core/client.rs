@@ -189,7 +189,7 @@ impl Client {
                 queue: Queue::new(config.queue_capacity),
                 routes,
                 datafile,
-                transport: Transport::new(),
+                transport: Transport::new(config.max_concurrent_requests),
                 senders: 0,
                 senders_idle: 0,
                 wake_pending: false,
@@ -243,7 +243,8 @@ impl Client {
     fn adopt_after_fork(&self, st: &mut State) -> Result<()> {
         st.fork_epoch = fork::epoch();
         // The old connection pool may have been locked by a thread that no longer exists.
-        std::mem::forget(std::mem::take(&mut st.transport));
+        let fresh = Transport::new(self.shared.config.max_concurrent_requests);
+        std::mem::forget(std::mem::replace(&mut st.transport, fresh));
         st.queue = Queue::new(self.shared.config.queue_capacity);
         st.senders = 0;
         st.senders_idle = 0;
@@ -344,7 +345,10 @@ impl Client {
             .queue
             .push(body.into_boxed_slice(), route)
             .ok_or_else(|| Error::new(ErrorKind::QueueFull))?;
-        if queued == 1 || queued >= config.batch_size || config.flush_interval.is_zero() {
+        // While a failed flush holds sends back, senders sleep until the hold ends: waking
+        // them for every new event would only put them back to sleep.
+        let due = queued == 1 || queued >= config.batch_size || config.flush_interval.is_zero();
+        if due && st.hold.is_none() {
             self.shared.wake_dispatcher(&mut st);
         }
         Ok(())

@@ -1,9 +1,15 @@
 //! HTTP: one POST of one batch, one GET of a datafile, and the pure decisions about what a
 //! response means (retry, drop, wait). Nothing here knows about queues or clients.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
-use std::time::{Duration, SystemTime};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::error::{Error, ErrorKind, Result};
 
@@ -237,30 +243,76 @@ pub fn status_text(code: u16) -> String {
     }
 }
 
+/// Name resolution without a thread per request. ureq resolves the host of every request, even
+/// one that will reuse a pooled connection, and with a timeout set it does so on a new thread:
+/// one thread per batch. Here an IP literal needs no lookup at all, and a name is looked up (on
+/// ureq's bounded, timed thread) at most once a minute per host.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    lookup: DefaultResolver,
+    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+}
+
+/// How long a looked-up address is reused.
+const RESOLVE_TTL: Duration = Duration::from_secs(60);
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host_port = match (uri.scheme(), uri.authority()) {
+            (Some(scheme), Some(authority)) => DefaultResolver::host_and_port(scheme, authority),
+            _ => None,
+        };
+        let Some(host_port) = host_port else {
+            return self.lookup.resolve(uri, config, timeout);
+        };
+        if let Ok(addr) = host_port.parse::<SocketAddr>() {
+            let mut addrs = self.empty();
+            addrs.push(addr);
+            return Ok(addrs);
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, addrs)) = cache.get(&host_port) {
+            if at.elapsed() < RESOLVE_TTL {
+                return Ok(addrs.clone());
+            }
+        }
+        drop(cache);
+        let addrs = self.lookup.resolve(uri, config, timeout)?;
+        cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(host_port, (Instant::now(), addrs.clone()));
+        Ok(addrs)
+    }
+}
+
 /// One HTTP client (connection pool) per libodp client.
 #[derive(Clone)]
 pub struct Transport {
     agent: ureq::Agent,
 }
 
-impl Default for Transport {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Transport {
-    /// A keep-alive agent with rustls and WebPKI roots. Statuses are data, not errors, and
+    /// A keep-alive agent with rustls and WebPKI roots, keeping up to `connections` idle
+    /// connections per host (one per concurrent request). Statuses are data, not errors, and
     /// redirects are not followed: ODP answers events directly.
-    pub fn new() -> Transport {
+    pub fn new(connections: usize) -> Transport {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(USER_AGENT)
-            .max_idle_connections_per_host(4)
+            .max_idle_connections_per_host(connections.max(1))
+            .max_idle_connections(connections.max(1) * 2)
             .build();
         Transport {
-            agent: config.into(),
+            agent: ureq::Agent::with_parts(
+                config,
+                DefaultConnector::default(),
+                CachingResolver::default(),
+            ),
         }
     }
 
@@ -352,6 +404,47 @@ pub fn destination_or_not_integrated(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_literals_need_no_lookup_and_names_are_looked_up_once() {
+        let resolver = CachingResolver::default();
+        let config = ureq::config::Config::default();
+        let timeout = NextTimeout {
+            after: Duration::from_secs(5).into(),
+            reason: ureq::Timeout::Resolve,
+            ..NextTimeout::default()
+        };
+        let resolve = |url: &str| {
+            let uri: ureq::http::Uri = url.parse().unwrap();
+            resolver
+                .resolve(&uri, &config, timeout)
+                .unwrap()
+                .iter()
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            resolve("http://127.0.0.1:9/v3/events"),
+            ["127.0.0.1:9".parse().unwrap()]
+        );
+        assert_eq!(
+            resolve("https://[::1]/v3/events"),
+            ["[::1]:443".parse().unwrap()]
+        );
+        assert!(
+            resolver.cache.lock().unwrap().is_empty(),
+            "literals are not cached: nothing to look up"
+        );
+        let first = resolve("http://localhost:8080/");
+        assert!(
+            first
+                .iter()
+                .all(|a| a.ip().is_loopback() && a.port() == 8080),
+            "{first:?}"
+        );
+        assert_eq!(resolve("http://localhost:8080/other"), first);
+        assert_eq!(resolver.cache.lock().unwrap().len(), 1);
+    }
 
     #[test]
     fn events_url_has_exactly_one_slash() {

@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY_VENV := target/python-venv
 PREFIX ?= /usr/local
 
-.PHONY: nightly all build demo install test test-rust test-c test-cpp test-packaging test-go test-python lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
+.PHONY: nightly all build demo bench install test test-rust test-c test-cpp test-packaging test-go test-python lint header clean test-sanitize sanitize-address sanitize-thread miri fuzz
 
 all: build
 
@@ -27,6 +27,13 @@ test-rust:
 test-c:
 	$(CARGO) build --lib --example collector
 	bash tests/c/run.sh
+
+# Benchmarks against the Optimizely SDKs (not part of `make test`): release builds, a local
+# collector, BENCH_RUNS runs of each measurement; prints one table, writes bench/results.json
+# and docs/bench.png. See bench/README.md.
+BENCH_RUNS ?= 5
+bench:
+	$(PYTHON) bench/run.py --runs $(BENCH_RUNS)
 
 # Library, headers, pkg-config and CMake files under $(PREFIX); DESTDIR stages.
 install:

@@ -29,7 +29,8 @@ static uint64_t now_ns(void) {
 static OdpClient *make_client(const char *url, const char *extra) {
     char config[1024];
     OdpClient *client = NULL;
-    snprintf(config, sizeof config, "{\"odp_api_key\":\"bench-key\",\"odp_api_host\":\"%s\"%s}", url, extra);
+    const char *more = getenv("ODP_BENCH_CONFIG"); /* extra keys, e.g. ,"max_concurrent_requests":1 */
+    snprintf(config, sizeof config, "{\"odp_api_key\":\"bench-key\",\"odp_api_host\":\"%s\"%s%s}", url, extra, more ? more : "");
     if (odp_client_new(config, &client) != ODP_OK) {
         char msg[512];
         odp_last_error_message(msg, sizeof msg);

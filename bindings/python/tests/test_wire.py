@@ -212,3 +212,17 @@ def test_update_datafile_switches_destination(collector, make_client):
     client.flush(5)
     sent = [(r.headers["x-api-key"], [e["action"] for e in r.json()]) for r in collector.requests]
     assert sent == [("key-1", ["before"]), ("key-2", ["after"])]
+
+
+def test_flat_dicts_encode_exactly_as_the_json_module_does() -> None:
+    from libodp import _client
+
+    values = {
+        "s": 'ü\n"\\\x01', "é": "x", "n": None, "t": True, "f": False, "i": -5,
+        "x": 50.0, "y": 1e16, "z": 0.1, "big": 2**70,
+    }
+    fast = _client._flat_object(values)
+    assert fast == json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    # Anything else goes to the full encoder.
+    for other in ({"nan": float("nan")}, {1: "x"}, {"o": {"a": 1}}, [1], {"l": [1]}):
+        assert _client._flat_object(other) is None

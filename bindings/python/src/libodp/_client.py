@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
 import weakref
 from dataclasses import dataclass, fields
+from json.encoder import encode_basestring as _quote  # the encoder's own, in C
 from types import TracebackType
 from typing import Any, Callable, Mapping, Optional, Type, Union
 
@@ -86,6 +88,40 @@ def _mapping_as_dict(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+#: One encoder for every call: ``json.dumps`` with options builds a new one each time, which
+#: cost more than the rest of ``send_event`` together.
+_ENCODE = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_mapping_as_dict
+).encode
+
+
+def _flat_object(value: Any) -> Optional[str]:
+    """What ``_ENCODE`` makes of a plain dict of str keys and str, bool, None, int or finite
+    float values (the usual event), built without the encoder's per-call setup; ``None`` for
+    anything else, which the encoder then handles."""
+    if type(value) is not dict:
+        return None
+    parts = []
+    for key, item in value.items():
+        if type(key) is not str:
+            return None
+        kind = type(item)
+        if kind is str:
+            text = _quote(item)
+        elif kind is bool:
+            text = "true" if item else "false"
+        elif item is None:
+            text = "null"
+        elif kind is int:
+            text = int.__repr__(item)
+        elif kind is float and math.isfinite(item):
+            text = float.__repr__(item)
+        else:
+            return None
+        parts.append(_quote(key) + ":" + text)
+    return "{" + ",".join(parts) + "}"
+
+
 def _json(value: Any, what: str) -> Optional[bytes]:
     """``None`` -> NULL; ``str``/``bytes`` -> passed as they are (already JSON); anything else ->
     compact JSON. Whether the result is acceptable is for libodp to say."""
@@ -94,9 +130,9 @@ def _json(value: Any, what: str) -> Optional[bytes]:
     if isinstance(value, (str, bytes)):
         return _c_string(value, what)
     try:
-        text = json.dumps(
-            value, ensure_ascii=False, separators=(",", ":"), default=_mapping_as_dict
-        )
+        text = _flat_object(value)
+        if text is None:
+            text = _ENCODE(value)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{what} cannot be encoded as JSON: {e}") from e
     return _c_string(text, what)

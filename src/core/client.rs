@@ -52,6 +52,8 @@ pub(crate) struct State {
     pub(crate) senders_idle: usize,
     /// A wake-up was sent and no sender has taken it yet (so the next one is not needed).
     pub(crate) wake_pending: bool,
+    /// Threads in `flush`, `close` or `wait_ready` waiting on `progress_cv`.
+    pub(crate) progress_waiters: usize,
     /// Threads blocked in `flush`; while any wait, the dispatcher sends without waiting for
     /// batches to fill.
     pub(crate) flush_waiters: usize,
@@ -83,6 +85,30 @@ impl Shared {
         // A panic while holding the lock is a libodp bug that already surfaced as
         // ODP_ERR_INTERNAL; the counters are still consistent, so carry on.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits on `progress_cv` for at most `timeout`, counted as a waiter so that progress is
+    /// only signalled (a system call) when someone listens.
+    pub(crate) fn wait_for_progress<'a>(
+        &self,
+        mut st: MutexGuard<'a, State>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, State> {
+        st.progress_waiters += 1;
+        let mut st = self
+            .progress_cv
+            .wait_timeout(st, timeout)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+        st.progress_waiters -= 1;
+        st
+    }
+
+    /// Tells `flush`, `close` and `wait_ready` callers that something settled or loaded.
+    pub(crate) fn progress(&self, st: &State) {
+        if st.progress_waiters > 0 {
+            self.progress_cv.notify_all();
+        }
     }
 
     /// Wakes an idle sender, if one is parked and none has been woken already.
@@ -193,6 +219,7 @@ impl Client {
                 senders: 0,
                 senders_idle: 0,
                 wake_pending: false,
+                progress_waiters: 0,
                 flush_waiters: 0,
                 due_at: None,
                 hold: None,
@@ -249,6 +276,7 @@ impl Client {
         st.senders = 0;
         st.senders_idle = 0;
         st.wake_pending = false;
+        st.progress_waiters = 0;
         st.flush_waiters = 0;
         st.due_at = None;
         st.hold = None;
@@ -343,7 +371,7 @@ impl Client {
         };
         let queued = st
             .queue
-            .push(body.into_boxed_slice(), route)
+            .push(body, route)
             .ok_or_else(|| Error::new(ErrorKind::QueueFull))?;
         // While a failed flush holds sends back, senders sleep until the hold ends: waking
         // them for every new event would only put them back to sleep.
@@ -389,12 +417,7 @@ impl Client {
                     ),
                 ));
             }
-            st = self
-                .shared
-                .progress_cv
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = self.shared.wait_for_progress(st, deadline - now);
         };
         st.flush_waiters -= 1;
         result
@@ -427,12 +450,7 @@ impl Client {
             if now >= deadline {
                 break;
             }
-            st = self
-                .shared
-                .progress_cv
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = self.shared.wait_for_progress(st, deadline - now);
         }
         if st.lifecycle == Lifecycle::Closed {
             // Another close finished the job.
@@ -442,7 +460,7 @@ impl Client {
         st.lifecycle = Lifecycle::Closed;
         self.shared.dispatcher_cv.notify_all();
         self.shared.pause_cv.notify_all();
-        self.shared.progress_cv.notify_all();
+        self.shared.progress(&st);
         drop(st);
         if left > 0 {
             log!(
@@ -492,12 +510,7 @@ impl Client {
                     format!("no datafile within {} ms{because}", timeout.as_millis()),
                 ));
             }
-            st = self
-                .shared
-                .progress_cv
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = self.shared.wait_for_progress(st, deadline - now);
         }
     }
 
@@ -567,7 +580,7 @@ fn apply_datafile(
     };
     // Drain to the old destination now, rather than at the next interval.
     shared.wake_dispatcher(st);
-    shared.progress_cv.notify_all();
+    shared.progress(st);
     if first {
         Some(format!(
             "datafile loaded ({}); {summary}",
@@ -626,7 +639,7 @@ impl Poller {
         if let DatafileState::Missing { fetching_ended, .. } = &mut st.datafile {
             *fetching_ended = true;
         }
-        self.0.progress_cv.notify_all();
+        self.0.progress(&st);
     }
 }
 
@@ -649,7 +662,7 @@ impl PollSink for Poller {
         if let DatafileState::Missing { cause: c, .. } = &mut st.datafile {
             *c = Some(cause.clone());
         }
-        self.0.progress_cv.notify_all();
+        self.0.progress(&st);
         drop(st);
         let keeping = if loaded {
             "; keeping the current datafile"

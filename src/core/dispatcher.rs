@@ -8,7 +8,7 @@ use super::client::{Lifecycle, Shared, State};
 use super::error::{events, Error, ErrorKind, Result};
 use super::event;
 use super::log::{log, Level};
-use super::queue::Settlement;
+use super::queue::{QueuedEvent, Settlement};
 use super::transport::{backoff, status_text, verdict, Attempt, Destination, Transport, Verdict};
 
 /// A pause after a flush whose retries all failed.
@@ -189,11 +189,13 @@ fn run(shared: &Arc<Shared>, transport: &Transport) {
         fn drop(&mut self) {
             let mut st = self.0.lock();
             st.senders -= 1;
-            self.0.progress_cv.notify_all();
+            self.0.progress(&st);
         }
     }
     let _exit = Exit(shared);
 
+    // Reused for every batch this sender takes.
+    let mut spare: Vec<QueuedEvent> = Vec::with_capacity(shared.config.batch_size);
     let mut st = shared.lock();
     loop {
         let now = Instant::now();
@@ -236,16 +238,35 @@ fn run(shared: &Arc<Shared>, transport: &Transport) {
             continue;
         };
         let draining = st.routes.is_draining(route);
-        let Some(batch) = st.queue.take_batch(shared.config.batch_size) else {
+        let Some(mut batch) = st
+            .queue
+            .take_batch_into(shared.config.batch_size, std::mem::take(&mut spare))
+        else {
             continue;
         };
         share_the_backlog(shared, &mut st);
+        let first_budget = budget(&st, shared.config.request_timeout);
         drop(st);
 
         let body = event::batch_body(batch.events.iter().map(|e| &*e.body));
-        let outcome = deliver(shared, transport, &dest, &body, batch.events.len());
+        let outcome = deliver(
+            shared,
+            transport,
+            &dest,
+            &body,
+            batch.events.len(),
+            first_budget,
+        );
 
+        if outcome != Settlement::Returned {
+            // Free the events now, not under the lock; keep the vector for the next batch.
+            batch.events.clear();
+            spare = std::mem::take(&mut batch.events);
+        }
         st = shared.lock();
+        if outcome == Settlement::Delivered {
+            st.queue.count_batch_sent();
+        }
         match outcome {
             Settlement::Delivered | Settlement::Rejected => st.hold = None,
             Settlement::Returned if draining => {
@@ -265,15 +286,14 @@ fn run(shared: &Arc<Shared>, transport: &Transport) {
         st.queue.settle(batch, outcome);
         let oldest = st.queue.oldest_route();
         st.routes.forget_older_than(oldest);
-        shared.progress_cv.notify_all();
+        shared.progress(&st);
     }
 }
 
 /// Time left for one request: the request timeout, cut to the close deadline when closing.
 /// `None` when there is no time left.
-fn request_budget(shared: &Shared) -> Option<Duration> {
-    let timeout = shared.config.request_timeout;
-    match shared.lock().lifecycle {
+fn budget(st: &State, timeout: Duration) -> Option<Duration> {
+    match st.lifecycle {
         Lifecycle::Open => Some(timeout),
         Lifecycle::Closing { deadline } => {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -321,28 +341,32 @@ fn describe(attempt: &Attempt) -> String {
 
 /// Sends one batch: up to `max_attempts` attempts with backoff (while closing: as many as the
 /// deadline allows).
+/// The batch's first attempt uses `first_budget`, computed while the batch was taken; the
+/// delivered request is counted when the batch settles, so a send that succeeds at once takes
+/// the lock only to take and to settle the batch.
 fn deliver(
     shared: &Shared,
     transport: &Transport,
     dest: &Destination,
     body: &[u8],
     n: usize,
+    first_budget: Option<Duration>,
 ) -> Settlement {
     let max_attempts = shared.config.max_attempts;
     let mut attempt = 0u32;
+    let mut timeout = first_budget;
     loop {
         attempt += 1;
-        let Some(timeout) = request_budget(shared) else {
+        let Some(budget_now) = timeout else {
             return Settlement::Returned;
         };
-        let result = transport.post_events(dest, body, timeout);
+        let result = transport.post_events(dest, body, budget_now);
         let v = verdict(&result);
-        let closing = {
+        let closing = if v == Verdict::Delivered {
+            false
+        } else {
             let mut st = shared.lock();
-            match v {
-                Verdict::Delivered => st.queue.count_batch_sent(),
-                Verdict::Drop | Verdict::Retry => st.queue.count_failed_attempt(),
-            }
+            st.queue.count_failed_attempt();
             matches!(st.lifecycle, Lifecycle::Closing { .. })
         };
         match v {
@@ -390,6 +414,7 @@ fn deliver(
         if !pause(shared, wait) {
             return Settlement::Returned;
         }
+        timeout = budget(&shared.lock(), shared.config.request_timeout);
     }
 }
 

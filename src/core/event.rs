@@ -11,6 +11,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::error::{Error, ErrorKind, Result};
+use super::flat_json;
 
 /// `type` used when the caller gives none.
 pub const DEFAULT_EVENT_TYPE: &str = "fullstack";
@@ -194,7 +195,31 @@ impl<'de> Deserialize<'de> for TopLevel<'de> {
     }
 }
 
+impl<'a> From<flat_json::Value<'a>> for Scalar<'a> {
+    fn from(v: flat_json::Value<'a>) -> Scalar<'a> {
+        match v {
+            flat_json::Value::Str(s) => Scalar::Str(Cow::Borrowed(s)),
+            flat_json::Value::UInt(n) => Scalar::UInt(n),
+            flat_json::Value::Int(n) => Scalar::Int(n),
+            flat_json::Value::Float(x) => Scalar::Float(x),
+            flat_json::Value::Bool(b) => Scalar::Bool(b),
+            flat_json::Value::Null => Scalar::Null,
+        }
+    }
+}
+
 fn parse_top_level<'a>(
+    json: &'a str,
+    what: &str,
+) -> Result<std::result::Result<Pairs<'a>, &'static str>> {
+    let mut pairs = Vec::with_capacity(8);
+    if flat_json::scan(json, |k, v| pairs.push((Cow::Borrowed(k), Scalar::from(v)))) {
+        return Ok(Ok(pairs));
+    }
+    parse_with_serde(json, what)
+}
+
+fn parse_with_serde<'a>(
     json: &'a str,
     what: &str,
 ) -> Result<std::result::Result<Pairs<'a>, &'static str>> {
@@ -211,9 +236,42 @@ fn parse_top_level<'a>(
     }
 }
 
-/// Event identifiers: string pairs in input order (before normalisation).
+/// Panics unless the fast path and serde_json read `json` the same way wherever the fast path
+/// reads it at all (for the fuzz target; floats are compared bit for bit).
+#[doc(hidden)]
+pub fn check_fast_path_agrees_with_serde_json(json: &str) {
+    let mut fast = Vec::new();
+    if !flat_json::scan(json, |k, v| fast.push((k, v))) {
+        return;
+    }
+    let Ok(Ok(full)) = parse_with_serde(json, "input") else {
+        panic!("the fast path accepted {json:?}, serde_json did not");
+    };
+    assert_eq!(fast.len(), full.len(), "{json:?}");
+    for ((fk, fv), (sk, sv)) in fast.iter().zip(&full) {
+        assert_eq!(*fk, sk.as_ref(), "{json:?}");
+        let same = match (Scalar::from(*fv), sv) {
+            (Scalar::Float(a), Scalar::Float(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == *b,
+        };
+        assert!(same, "{json:?}: fast {fv:?}, serde_json {sv:?}");
+    }
+}
+
+/// Event identifiers: pairs in input order (before normalisation) whose values are all
+/// `Scalar::Str` (kept as scalars so the parsed vector is used as it is).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Identifiers<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+pub struct Identifiers<'a>(Pairs<'a>);
+
+impl<'a> Scalar<'a> {
+    /// The text of a string value ("" for anything else, which identifiers never hold).
+    fn text(&self) -> &str {
+        match self {
+            Scalar::Str(s) => s,
+            _ => "",
+        }
+    }
+}
 
 fn identifiers_invalid(why: impl fmt::Display) -> Error {
     Error::with_detail(
@@ -236,22 +294,16 @@ impl<'a> Identifiers<'a> {
                 ))
             })?,
         };
-        let mut out = Vec::with_capacity(pairs.len());
-        for (key, value) in pairs {
-            match value {
-                Scalar::Str(s) => out.push((key, s)),
-                other => {
-                    return Err(identifiers_invalid(format_args!(
-                        "the value of {key:?} is {}; identifier values must be strings",
-                        other.kind()
-                    )))
-                }
-            }
+        if let Some((key, value)) = pairs.iter().find(|(_, v)| !matches!(v, Scalar::Str(_))) {
+            return Err(identifiers_invalid(format_args!(
+                "the value of {key:?} is {}; identifier values must be strings",
+                value.kind()
+            )));
         }
-        if out.is_empty() {
+        if pairs.is_empty() {
             return Err(Error::new(ErrorKind::InvalidIdentifiers));
         }
-        Ok(Identifiers(out))
+        Ok(Identifiers(pairs))
     }
 
     /// Applies the `fs_user_id` rule (SPEC §4): a present, non-empty `fs_user_id` wins;
@@ -265,7 +317,7 @@ impl<'a> Identifiers<'a> {
             .iter()
             .rev()
             .find(|(k, _)| k == KEY)
-            .is_some_and(|(_, v)| !v.is_empty());
+            .is_some_and(|(_, v)| !v.text().is_empty());
         if !has_value {
             let alias = pairs.iter().position(|(k, _)| {
                 k != KEY && (k.eq_ignore_ascii_case("fs-user-id") || k.eq_ignore_ascii_case(KEY))
@@ -281,37 +333,20 @@ impl<'a> Identifiers<'a> {
 
     /// The pairs, in their current order.
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
-    }
-}
-
-/// A pair's key, as text.
-trait KeyText {
-    fn key_text(&self) -> &str;
-}
-
-impl KeyText for Cow<'_, str> {
-    fn key_text(&self) -> &str {
-        self
-    }
-}
-
-impl KeyText for WireText<'_> {
-    fn key_text(&self) -> &str {
-        self.text
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.text()))
     }
 }
 
 /// Stable sort by key, then keep the last of each run of equal keys.
-fn sort_and_keep_last<K: KeyText, V>(pairs: &mut Vec<(K, V)>) {
-    pairs.sort_by(|a, b| a.0.key_text().as_bytes().cmp(b.0.key_text().as_bytes()));
+fn sort_and_keep_last<V>(pairs: &mut Vec<(Cow<'_, str>, V)>) {
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     // `dedup_by` keeps the first of a run; reversing the run order keeps the last instead.
     pairs.reverse();
-    pairs.dedup_by(|later, earlier| later.0.key_text() == earlier.0.key_text());
+    pairs.dedup_by(|later, earlier| later.0 == earlier.0);
     pairs.reverse();
 }
 
-/// Event data: pairs in input order, every value already checked.
+/// Event data: every value checked, keys sorted bytewise, a repeated key keeping its last value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Data<'a>(Pairs<'a>);
 
@@ -345,6 +380,8 @@ impl<'a> Data<'a> {
             };
             return Err(Error::because(ErrorKind::InvalidData, why));
         }
+        let mut pairs = pairs;
+        sort_and_keep_last(&mut pairs);
         Ok(Data(pairs))
     }
 }
@@ -477,63 +514,85 @@ impl<'a> WireText<'a> {
     }
 }
 
-/// A value in the merged data: the common data's strings, or the caller's values.
-enum Field<'a> {
-    Str(WireText<'a>),
-    Value(&'a Scalar<'a>),
+/// Appends a data value: a string as JSON text, numbers in serde_json's forms (itoa for
+/// integers, the shortest round trip for floats, `50.0` for whole ones).
+fn write_scalar(out: &mut Vec<u8>, value: &Scalar<'_>) {
+    match value {
+        Scalar::Str(s) => WireText::of(s).write(out),
+        Scalar::Bool(true) => out.extend_from_slice(b"true"),
+        Scalar::Bool(false) => out.extend_from_slice(b"false"),
+        // Writing to a Vec cannot fail.
+        Scalar::UInt(n) => drop(serde_json::to_writer(&mut *out, n)),
+        Scalar::Int(n) => drop(serde_json::to_writer(&mut *out, n)),
+        Scalar::Float(x) => drop(serde_json::to_writer(&mut *out, x)),
+        // Objects and arrays never get here (Data::parse refuses them).
+        Scalar::Null | Scalar::Object | Scalar::Array => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Room for an event's text: exact for plain strings, generous for numbers.
+fn encoded_size(identifiers: &Identifiers<'_>, data: &Data<'_>, common_len: usize) -> usize {
+    let ids: usize = identifiers
+        .0
+        .iter()
+        .map(|(k, v)| k.len() + v.text().len() + 6)
+        .sum();
+    let values: usize = data
+        .0
+        .iter()
+        .map(|(k, v)| {
+            k.len()
+                + 4
+                + match v {
+                    Scalar::Str(s) => s.len() + 2,
+                    Scalar::Bool(_) | Scalar::Null => 5,
+                    _ => 24,
+                }
+        })
+        .sum();
+    48 + ids + values + common_len
 }
 
 /// Encodes one event as it goes on the wire (SPEC §5): `{"type":…,"action":…,"identifiers":{…},
-/// "data":{…}}`, compact, object keys sorted bytewise, the common data first in the merge so the
-/// caller's keys override it. `identifiers` must already be normalised.
-pub fn encode<'a>(
+/// "data":{…}}`, compact, object keys sorted bytewise. The data is the common data merged with
+/// the caller's (both sorted), the caller's value winning on a shared key. `identifiers` must
+/// already be normalised.
+pub fn encode(
     event_type: Option<&str>,
     action: &str,
-    identifiers: &Identifiers<'a>,
-    data: &'a Data<'a>,
-    common: &'a CommonData,
-    idempotence_id: &'a str,
+    identifiers: &Identifiers<'_>,
+    data: &Data<'_>,
+    common: &CommonData,
+    idempotence_id: &str,
 ) -> Vec<u8> {
     let event_type = match event_type {
         Some(t) if !t.is_empty() => t,
         _ => DEFAULT_EVENT_TYPE,
     };
-    let configured = |text: &'a str| WireText {
-        text,
-        clean: escape_free_prefix(text.as_bytes()) == text.len(),
-    };
-    let mut merged: Vec<(WireText<'_>, Field<'_>)> = Vec::with_capacity(4 + data.0.len());
-    merged.extend([
+    let configured = |text: &'_ str| escape_free_prefix(text.as_bytes()) == text.len();
+    // Sorted bytewise, as the caller's data is.
+    let common_pairs = [
         (
-            WireText::plain("data_source"),
-            Field::Str(configured(&common.data_source)),
+            "data_source",
+            common.data_source.as_str(),
+            configured(&common.data_source),
         ),
+        ("data_source_type", "sdk", true),
         (
-            WireText::plain("data_source_type"),
-            Field::Str(WireText::plain("sdk")),
+            "data_source_version",
+            common.data_source_version.as_str(),
+            configured(&common.data_source_version),
         ),
-        (
-            WireText::plain("data_source_version"),
-            Field::Str(configured(&common.data_source_version)),
-        ),
-        (
-            WireText::plain("idempotence_id"),
-            Field::Str(WireText::plain(idempotence_id)),
-        ),
-    ]);
-    merged.extend(
-        data.0
-            .iter()
-            .map(|(k, v)| (WireText::of(k), Field::Value(v))),
-    );
-    sort_and_keep_last(&mut merged);
-
-    let ids_len: usize = identifiers
-        .pairs()
-        .map(|(k, v)| k.len() + v.len() + 6)
+        ("idempotence_id", idempotence_id, true),
+    ];
+    let common_len: usize = common_pairs
+        .iter()
+        .map(|(k, v, _)| k.len() + v.len() + 6)
         .sum();
-    let data_len: usize = merged.iter().map(|(k, _)| k.text.len() + 28).sum();
-    let mut out = Vec::with_capacity(48 + event_type.len() + action.len() + ids_len + data_len);
+
+    let mut out = Vec::with_capacity(
+        event_type.len() + action.len() + encoded_size(identifiers, data, common_len),
+    );
     out.extend_from_slice(b"{\"type\":");
     write_json_str(&mut out, event_type);
     out.extend_from_slice(b",\"action\":");
@@ -545,29 +604,43 @@ pub fn encode<'a>(
         }
         WireText::of(k).write(&mut out);
         out.push(b':');
-        WireText::of(v).write(&mut out);
+        write_scalar(&mut out, v);
     }
     out.extend_from_slice(b"},\"data\":{");
-    for (i, (k, v)) in merged.iter().enumerate() {
-        if i > 0 {
+    let mut theirs = data.0.iter().peekable();
+    let mut ours = common_pairs.iter().peekable();
+    let mut first = true;
+    loop {
+        let take_ours = match (ours.peek(), theirs.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((ok, _, _)), Some((tk, _))) => {
+                if *ok == tk.as_ref() {
+                    ours.next(); // the caller's value replaces ours
+                    continue;
+                }
+                ok.as_bytes() < tk.as_bytes()
+            }
+        };
+        if !first {
             out.push(b',');
         }
-        k.write(&mut out);
-        out.push(b':');
-        // serde_json's number forms: itoa for integers, the shortest round trip for floats
-        // (`50.0` for whole ones). Writing to a Vec cannot fail.
-        match v {
-            Field::Str(t) => t.write(&mut out),
-            Field::Value(Scalar::Str(s)) => WireText::of(s).write(&mut out),
-            Field::Value(Scalar::Bool(true)) => out.extend_from_slice(b"true"),
-            Field::Value(Scalar::Bool(false)) => out.extend_from_slice(b"false"),
-            Field::Value(Scalar::UInt(n)) => drop(serde_json::to_writer(&mut out, n)),
-            Field::Value(Scalar::Int(n)) => drop(serde_json::to_writer(&mut out, n)),
-            Field::Value(Scalar::Float(x)) => drop(serde_json::to_writer(&mut out, x)),
-            // Objects and arrays never get here (Data::parse refuses them).
-            Field::Value(Scalar::Null | Scalar::Object | Scalar::Array) => {
-                out.extend_from_slice(b"null")
+        first = false;
+        if take_ours {
+            let (k, v, clean) = ours.next().expect("peeked");
+            WireText::plain(k).write(&mut out);
+            out.push(b':');
+            WireText {
+                text: v,
+                clean: *clean,
             }
+            .write(&mut out);
+        } else {
+            let (k, v) = theirs.next().expect("peeked");
+            WireText::of(k).write(&mut out);
+            out.push(b':');
+            write_scalar(&mut out, v);
         }
     }
     out.extend_from_slice(b"}}");
@@ -939,6 +1012,35 @@ mod tests {
             assert_eq!(
                 String::from_utf8(ours).unwrap(),
                 serde_json::to_string(s).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn the_fast_path_reads_numbers_exactly_as_serde_json() {
+        for n in [
+            "0",
+            "7",
+            "-7",
+            "123456789012345678",
+            "-123456789012345678",
+            "0.1",
+            "-0.0",
+            "50.0",
+            "1e-400",
+            "1E+2",
+            "1.7976931348623157e308",
+            "2.2250738585072014e-308",
+            "5e-324",
+            "4.9e-324",
+            "9007199254740993.0",
+            "0.30000000000000004",
+            "1.00000000000000011102230246251565",
+        ] {
+            check_fast_path_agrees_with_serde_json(&format!(r#"{{"n":{n}}}"#));
+            assert!(
+                flat_json::scan(&format!(r#"{{"n":{n}}}"#), |_, _| {}),
+                "{n}"
             );
         }
     }

@@ -6,6 +6,7 @@ pub mod datafile;
 pub mod dispatcher;
 pub mod error;
 pub mod event;
+pub mod flat_json;
 pub(crate) mod fork;
 pub mod ids;
 pub mod log;

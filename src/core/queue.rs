@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedEvent {
     /// The event's JSON object.
-    pub body: Box<[u8]>,
+    pub body: Vec<u8>,
     /// Which destination it belongs to (see the client's routes).
     pub route: u32,
     /// 0 for the first event the client accepted, 1 for the next, …
@@ -117,7 +117,7 @@ impl Queue {
 
     /// Accepts an event: it gets the next sequence number. Returns the number queued after it,
     /// or `None` when full (the caller reports that; nothing queued is evicted).
-    pub fn push(&mut self, body: Box<[u8]>, route: u32) -> Option<usize> {
+    pub fn push(&mut self, body: Vec<u8>, route: u32) -> Option<usize> {
         if self.is_full() {
             self.stats.rejected_queue_full += 1;
             return None;
@@ -132,7 +132,9 @@ impl Queue {
     }
 
     /// Takes up to `max` events from the head, all of the head's route, and marks them in flight.
-    pub fn take_batch(&mut self, max: usize) -> Option<Batch> {
+    /// `into` is a vector to reuse for the events (its contents are replaced), so taking a batch
+    /// under the client's lock allocates nothing in the usual case.
+    pub fn take_batch_into(&mut self, max: usize, into: Vec<QueuedEvent>) -> Option<Batch> {
         let head = self.events.front()?;
         let (route, first_seq) = (head.route, head.seq);
         let n = self
@@ -150,14 +152,20 @@ impl Queue {
             len: n,
         });
         self.in_flight_events += n;
-        Some(Batch {
-            events: self.events.drain(..n).collect(),
-            ticket,
-        })
+        let mut events = into;
+        events.clear();
+        events.extend(self.events.drain(..n));
+        Some(Batch { events, ticket })
+    }
+
+    /// [`Queue::take_batch_into`] a new vector.
+    pub fn take_batch(&mut self, max: usize) -> Option<Batch> {
+        self.take_batch_into(max, Vec::new())
     }
 
     /// Records how a batch ended. A returned batch goes back in acceptance order (normally at
-    /// the head), to be sent again.
+    /// the head), to be sent again; for the other outcomes only the batch's ticket matters (its
+    /// events may already have been freed, outside the lock).
     pub fn settle(&mut self, batch: Batch, how: Settlement) {
         let Some(i) = self.in_flight.iter().position(|f| f.ticket == batch.ticket) else {
             self.settle_abandoned(batch.ticket, how);
@@ -268,7 +276,7 @@ mod tests {
     use super::*;
 
     fn push(q: &mut Queue, n: u8, route: u32) -> Option<usize> {
-        q.push(vec![n].into_boxed_slice(), route)
+        q.push(vec![n], route)
     }
 
     fn bodies(batch: &Batch) -> Vec<u8> {

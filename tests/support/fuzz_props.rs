@@ -17,6 +17,14 @@ pub fn event_input(data: &[u8]) {
         identifiers_json: parts.next(),
         data_json: parts.next(),
     };
+    for json in [input.identifiers_json, input.data_json]
+        .into_iter()
+        .flatten()
+    {
+        if let Ok(text) = std::str::from_utf8(json) {
+            odp::core::event::check_fast_path_agrees_with_serde_json(text);
+        }
+    }
     let common = CommonData::new("libodp", "0.1.0");
     match prepare(&input, &common) {
         Ok(body) => check_encoded(&body, &input),

@@ -14,6 +14,7 @@ package odp
 #cgo CFLAGS: -I${SRCDIR}/../../include
 #cgo LDFLAGS: -L${SRCDIR}/../../target/release -lodp -Wl,-rpath,${SRCDIR}/../../target/release
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include "odp.h"
@@ -55,6 +56,13 @@ static odp_go_result odp_go_send_event(uintptr_t h, const char *event_type, cons
 		const char *identifiers_json, const char *data_json) {
 	return odp_go_result_of(odp_send_event((OdpClient *)h, event_type, action, identifiers_json,
 		data_json));
+}
+
+// buf holds the four arguments NUL-terminated at the given offsets; data_at < 0 means NULL.
+static odp_go_result odp_go_send_event_args(uintptr_t h, const char *buf, size_t type_at,
+		size_t action_at, size_t ids_at, ptrdiff_t data_at) {
+	return odp_go_result_of(odp_send_event((OdpClient *)h, buf + type_at, buf + action_at,
+		buf + ids_at, data_at < 0 ? NULL : buf + data_at));
 }
 
 static odp_go_result odp_go_flush(uintptr_t h, uint32_t timeout_ms) {
@@ -149,20 +157,12 @@ func cWaitReady(h handle, timeout time.Duration) result {
 	return resultOf(C.odp_go_wait_ready(C.uintptr_t(h), millis(timeout)))
 }
 
-// cSendEvent passes a nil data pointer when hasData is false (the C API's "no data").
-func cSendEvent(h handle, eventType, action, identifiersJSON, dataJSON string, hasData bool) result {
-	t := cString(eventType)
-	defer freeCString(t)
-	a := cString(action)
-	defer freeCString(a)
-	ids := cString(identifiersJSON)
-	defer freeCString(ids)
-	var data *C.char
-	if hasData {
-		data = cString(dataJSON)
-		defer freeCString(data)
-	}
-	return resultOf(C.odp_go_send_event(C.uintptr_t(h), t, a, ids, data))
+// cSendEvent passes the arguments' buffer itself (Go memory holding no Go pointers, read by
+// the library only during the call).
+func cSendEvent(h handle, a *eventArgs) result {
+	p := (*C.char)(unsafe.Pointer(&a.buf[0]))
+	return resultOf(C.odp_go_send_event_args(C.uintptr_t(h), p, C.size_t(a.typeAt),
+		C.size_t(a.actionAt), C.size_t(a.idsAt), C.ptrdiff_t(a.dataAt)))
 }
 
 func cFlush(h handle, timeout time.Duration) result {

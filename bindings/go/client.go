@@ -100,20 +100,15 @@ func (c *Client) SendOdpEvent(eventType, action string, identifiers map[string]s
 	if err := noNUL("action", action); err != nil {
 		return err
 	}
-	ids, err := marshal(identifiers)
+	args, err := encodeEvent(eventType, action, identifiers, data)
 	if err != nil {
-		return newError(codeInvalidData, err, "%s: identifiers: %v", cResultMessage(codeInvalidData), err)
+		return newError(codeInvalidData, err, "%s: %v", cResultMessage(codeInvalidData), err)
 	}
-	var dataJSON []byte
-	if data != nil {
-		if dataJSON, err = marshal(data); err != nil {
-			return newError(codeInvalidData, err, "%s: %v", cResultMessage(codeInvalidData), err)
-		}
-	}
+	defer args.release()
 	if c.closed.Load() {
 		return c.closedError()
 	}
-	r := cSendEvent(c.h, eventType, action, string(ids), string(dataJSON), data != nil)
+	r := cSendEvent(c.h, args)
 	runtime.KeepAlive(c)
 	return c.check(r)
 }

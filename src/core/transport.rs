@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
-use super::error::{Error, ErrorKind, Result};
+use super::error::Result;
 
 /// Sent as `user-agent` on every request.
 pub const USER_AGENT: &str = concat!("libodp/", env!("CARGO_PKG_VERSION"));
@@ -388,17 +388,6 @@ impl Transport {
             body,
         })
     }
-}
-
-/// Validates the key and host a datafile or configuration gave, mapping a refusal to
-/// "ODP is not integrated" with the reason.
-pub fn destination_or_not_integrated(
-    api_key: &str,
-    host: &str,
-    allow_insecure_http: bool,
-) -> Result<Destination> {
-    Destination::new(api_key, host, allow_insecure_http)
-        .map_err(|why| Error::because(ErrorKind::OdpNotIntegrated, why))
 }
 
 #[cfg(test)]

@@ -43,6 +43,12 @@
 
 
 /**
+ * `timeout_ms` for `odp_client_close` meaning "the configured `shutdown_timeout_ms`", so that a
+ * wrapper closing on the user's behalf need not know the configuration or its default.
+ */
+#define ODP_CONFIGURED_SHUTDOWN_TIMEOUT UINT32_MAX
+
+/**
  * The ABI version. Bindings compare `odp_abi_version()` with the value they were written for
  * and refuse to load a library with another. It changes whenever an existing signature, struct
  * layout or code meaning changes.
@@ -303,7 +309,8 @@ int odp_send_event(struct OdpClient *client,
 int odp_client_flush(struct OdpClient *client, uint32_t timeout_ms);
 
 /**
- * Stops accepting events, delivers what is queued within `timeout_ms`, and stops the background
+ * Stops accepting events, delivers what is queued within `timeout_ms` (or the configured
+ * `shutdown_timeout_ms` when it is `ODP_CONFIGURED_SHUTDOWN_TIMEOUT`), and stops the background
  * work. Returns by its deadline even if the server or DNS never answers. Later
  * `odp_send_event` calls fail with `ODP_ERR_CLOSED`; `odp_client_stats` still works. The
  * handle stays valid until `odp_client_free`. Closing a closed client returns `ODP_OK`.

@@ -455,7 +455,9 @@ inline std::string c_string_or_throw(std::string_view s, const char* what) {
 
 inline std::uint32_t to_timeout_ms(std::chrono::milliseconds timeout) noexcept {
   if (timeout.count() <= 0) return 0;
-  if (timeout.count() >= static_cast<std::chrono::milliseconds::rep>(UINT32_MAX)) return UINT32_MAX;
+  // The largest explicit timeout: ODP_CONFIGURED_SHUTDOWN_TIMEOUT (UINT32_MAX) means "configured".
+  constexpr std::uint32_t largest = ODP_CONFIGURED_SHUTDOWN_TIMEOUT - 1;
+  if (timeout.count() >= static_cast<std::chrono::milliseconds::rep>(largest)) return largest;
   return static_cast<std::uint32_t>(timeout.count());
 }
 

@@ -134,14 +134,15 @@ func freeCString(p *C.char) {
 }
 
 // millis converts a Go duration to the C API's uint32 milliseconds, rounding up so that a short
-// but positive timeout never becomes 0, and saturating at the largest value the C API takes.
+// but positive timeout never becomes 0, and saturating at the largest explicit timeout
+// (ODP_CONFIGURED_SHUTDOWN_TIMEOUT, UINT32_MAX, means "the configured one" to close).
 func millis(d time.Duration) C.uint32_t {
 	if d <= 0 {
 		return 0
 	}
 	ms := (d + time.Millisecond - 1) / time.Millisecond
-	if ms > math.MaxUint32 {
-		return C.uint32_t(math.MaxUint32)
+	if ms >= math.MaxUint32 {
+		return C.uint32_t(math.MaxUint32 - 1)
 	}
 	return C.uint32_t(ms)
 }

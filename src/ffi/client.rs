@@ -181,7 +181,12 @@ pub extern "C" fn odp_client_flush(client: *mut OdpClient, timeout_ms: u32) -> c
     call(|| lookup(client)?.flush(millis(timeout_ms)))
 }
 
-/// Stops accepting events, delivers what is queued within `timeout_ms`, and stops the background
+/// `timeout_ms` for `odp_client_close` meaning "the configured `shutdown_timeout_ms`", so that a
+/// wrapper closing on the user's behalf need not know the configuration or its default.
+pub const ODP_CONFIGURED_SHUTDOWN_TIMEOUT: u32 = u32::MAX;
+
+/// Stops accepting events, delivers what is queued within `timeout_ms` (or the configured
+/// `shutdown_timeout_ms` when it is `ODP_CONFIGURED_SHUTDOWN_TIMEOUT`), and stops the background
 /// work. Returns by its deadline even if the server or DNS never answers. Later
 /// `odp_send_event` calls fail with `ODP_ERR_CLOSED`; `odp_client_stats` still works. The
 /// handle stays valid until `odp_client_free`. Closing a closed client returns `ODP_OK`.
@@ -193,7 +198,14 @@ pub extern "C" fn odp_client_flush(client: *mut OdpClient, timeout_ms: u32) -> c
 /// Thread safety: any thread, concurrently with every other call on the same client.
 #[no_mangle]
 pub extern "C" fn odp_client_close(client: *mut OdpClient, timeout_ms: u32) -> c_int {
-    call(|| lookup(client)?.close(millis(timeout_ms)))
+    call(|| {
+        let client = lookup(client)?;
+        let timeout = match timeout_ms {
+            ODP_CONFIGURED_SHUTDOWN_TIMEOUT => client.config().shutdown_timeout,
+            ms => millis(ms),
+        };
+        client.close(timeout)
+    })
 }
 
 /// Frees a client. An open client is closed first, with the configured `shutdown_timeout_ms`

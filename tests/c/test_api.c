@@ -205,6 +205,16 @@ static void test_last_error_buffer(void) {
     EXPECT(odp_last_error_message(small, 1) == full && small[0] == '\0');
 }
 
+static void test_close_with_the_configured_timeout(void) {
+    /* Nothing listens on port 9: the queued event cannot be delivered before the deadline. */
+    OdpClient *client = new_client("{\"odp_api_key\":\"k\",\"odp_api_host\":\"http://127.0.0.1:9\","
+                                   "\"shutdown_timeout_ms\":150,\"flush_interval_ms\":60000}");
+    EXPECT_RC(odp_send_event(client, NULL, "a", IDS, NULL), ODP_OK);
+    EXPECT_ERROR(odp_client_close(client, ODP_CONFIGURED_SHUTDOWN_TIMEOUT), ODP_ERR_TIMEOUT,
+                 "close could not deliver 1 event within 150 ms");
+    EXPECT_RC(odp_client_free(client), ODP_OK);
+}
+
 static int log_calls = 0;
 static int log_saw_key = 0;
 
@@ -237,6 +247,7 @@ int main(void) {
     test_states();
     test_handles();
     test_last_error_buffer();
+    test_close_with_the_configured_timeout();
     test_logger();
     return check_summary("test_api");
 }

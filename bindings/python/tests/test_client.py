@@ -213,9 +213,12 @@ def test_timeouts_are_seconds_rounded_up_and_clamped():
     assert _native.to_millis(0.0001) == 1
     assert _native.to_millis(0) == 0
     assert _native.to_millis(-3) == 0
-    assert _native.to_millis(4_294_967.295) == 4_294_967_295
-    assert _native.to_millis(1e12) == 4_294_967_295
-    assert _native.to_millis(float("inf")) == 4_294_967_295
+    # The largest explicit timeout is one below odp.h's ODP_CONFIGURED_SHUTDOWN_TIMEOUT.
+    assert _native.to_millis(4_294_967.294) == 4_294_967_294
+    assert _native.to_millis(4_294_967.295) == 4_294_967_294
+    assert _native.to_millis(1e12) == 4_294_967_294
+    assert _native.to_millis(float("inf")) == 4_294_967_294
+    assert _native.CONFIGURED_SHUTDOWN_TIMEOUT == 4_294_967_295
     with pytest.raises(ValueError):
         _native.to_millis(float("nan"))
     with pytest.raises(TypeError):

@@ -27,10 +27,6 @@ Data = Union[Mapping[str, Any], str, bytes, None]
 #: A datafile: the parsed JSON object, or its text.
 Datafile = Union[Mapping[str, Any], str]
 
-#: ``shutdown_timeout_ms``'s default, documented in odp.h (``odp_client_free``). The C API has no
-#: call that closes with the configured timeout, so ``close(None)`` needs the number here.
-DEFAULT_SHUTDOWN_TIMEOUT_MS = 2000
-
 
 @dataclass(frozen=True)
 class Stats:
@@ -193,13 +189,6 @@ class Client:
         if rc != _native.ODP_OK:
             raise_for(rc)
         assert out.value is not None
-        timeout = options.get("shutdown_timeout_ms")
-        # libodp accepted the configuration, so a value here is an integer in range.
-        self._shutdown_timeout_ms = (
-            timeout
-            if isinstance(timeout, int) and not isinstance(timeout, bool)
-            else DEFAULT_SHUTDOWN_TIMEOUT_MS
-        )
         self._handle = _Handle(out.value)
         self._finalizer = weakref.finalize(self, _free, self._handle)
 
@@ -266,7 +255,9 @@ class Client:
         Raises :class:`OdpTimeoutError` if events were left (counted in
         ``stats().dropped_shutdown``); the client is closed either way. :meth:`stats` still works.
         """
-        millis = self._shutdown_timeout_ms if timeout is None else _native.to_millis(timeout)
+        millis = (
+            _native.CONFIGURED_SHUTDOWN_TIMEOUT if timeout is None else _native.to_millis(timeout)
+        )
         value = self._handle.value
         if value is None:
             return

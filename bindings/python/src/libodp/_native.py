@@ -17,7 +17,10 @@ from typing import List, Optional, Tuple
 ABI_VERSION = 1
 
 #: The largest timeout the C API takes (``uint32_t`` milliseconds, about 49.7 days).
-MAX_TIMEOUT_MS = 0xFFFFFFFF
+#: The largest explicit timeout: odp.h's ODP_CONFIGURED_SHUTDOWN_TIMEOUT (0xFFFFFFFF) asks
+#: ``odp_client_close`` for the configured ``shutdown_timeout_ms`` instead.
+MAX_TIMEOUT_MS = 0xFFFFFFFE
+CONFIGURED_SHUTDOWN_TIMEOUT = 0xFFFFFFFF
 
 #: ``OdpResult`` values (odp.h; the names are the contract and the numbers never change).
 ODP_OK = 0
